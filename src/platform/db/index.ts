@@ -1,0 +1,3 @@
+export { openDatabase, dialectOf, type DatabaseHandle, type DialectName } from './database.js';
+export { migrateToLatest, migrationNames } from './migrator.js';
+export * from './sql.js';

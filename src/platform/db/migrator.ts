@@ -1,0 +1,28 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import * as initial from './migrations/20261203T1900_initial.js';
+
+/** Migrations listed statically so they survive bundling and need no file-system scan. */
+const MIGRATIONS: Record<string, Migration> = {
+  '20261203T1900_initial': initial,
+};
+
+class StaticProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(MIGRATIONS);
+  }
+}
+
+/**
+ * Runs pending migrations. Kysely's migrator takes a lock (a lock table, row-locked on
+ * PostgreSQL), so several nodes starting at once migrate once.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export function migrationNames(): string[] {
+  return Object.keys(MIGRATIONS);
+}
