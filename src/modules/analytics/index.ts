@@ -1,0 +1,1 @@
+export type { RequestRecord, AnalyticsSink } from './analytics.types.js';

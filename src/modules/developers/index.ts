@@ -1,0 +1,2 @@
+export { developersRepository } from './developers.repository.js';
+export type { DevelopersTable, DeveloperStatus } from './developers.table.js';

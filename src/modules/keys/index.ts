@@ -1,0 +1,2 @@
+export { keysRepository } from './keys.repository.js';
+export { keyFromRow, type Key, type KeyStatus, type KeysTable } from './keys.table.js';

@@ -1,0 +1,69 @@
+import type { Insertable, Updateable } from 'kysely';
+import type { Executor } from '../database.js';
+import type { KeysTable } from './keys.table.js';
+
+export interface KeyListFilter {
+  developerId?: string;
+  prefix?: string;
+  status?: string;
+  after?: string;
+  limit: number;
+}
+
+export const keysRepository = {
+  async insert(db: Executor, row: Insertable<KeysTable>, policyIds: string[]): Promise<void> {
+    await db.insertInto('keys').values(row).execute();
+    await this.setPolicies(db, row.id, policyIds);
+  },
+
+  async setPolicies(db: Executor, keyId: string, policyIds: string[]): Promise<void> {
+    await db.deleteFrom('key_policies').where('key_id', '=', keyId).execute();
+    const unique = [...new Set(policyIds)];
+    if (unique.length > 0) {
+      await db.insertInto('key_policies').values(unique.map((policy_id) => ({ key_id: keyId, policy_id }))).execute();
+    }
+  },
+
+  async findById(db: Executor, id: string): Promise<KeysTable | undefined> {
+    return db.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** The gateway's fallback on a snapshot miss: by current or (unexpired) previous hash. */
+  async findByHash(db: Executor, hash: string): Promise<KeysTable | undefined> {
+    return db
+      .selectFrom('keys')
+      .selectAll()
+      .where((eb) => eb.or([eb('hash', '=', hash), eb('previous_hash', '=', hash)]))
+      .executeTakeFirst();
+  },
+
+  async list(db: Executor, filter: KeyListFilter): Promise<KeysTable[]> {
+    let q = db.selectFrom('keys').selectAll().orderBy('id').limit(filter.limit);
+    if (filter.developerId) q = q.where('developer_id', '=', filter.developerId);
+    if (filter.prefix) q = q.where('prefix', 'like', `${filter.prefix.replace(/[%_\\]/g, '')}%`);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.after) q = q.where('id', '>', filter.after);
+    return q.execute();
+  },
+
+  /** Every key the gateway may admit (not revoked, with a secret). */
+  async listLive(db: Executor): Promise<KeysTable[]> {
+    return db.selectFrom('keys').selectAll().where('status', '!=', 'revoked').where('hash', 'is not', null).orderBy('id').execute();
+  },
+
+  async update(db: Executor, id: string, version: number, patch: Updateable<KeysTable>): Promise<number> {
+    const result = await db
+      .updateTable('keys')
+      .set({ ...patch, version: version + 1 })
+      .where('id', '=', id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  },
+
+  async touchLastUsed(db: Executor, ids: Map<string, number>): Promise<void> {
+    for (const [id, at] of ids) {
+      await db.updateTable('keys').set({ last_used_at: at }).where('id', '=', id).execute();
+    }
+  },
+};
