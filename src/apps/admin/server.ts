@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Logger } from 'pino';
+import { createHttpApp } from '../../platform/http/index.js';
+import { bearerToken, type AdminServices } from './context.js';
+import { registerAdminRoutes } from './routes/resources.js';
+
+export interface AdminAppOptions {
+  services: AdminServices;
+  logger: Logger;
+  bodyLimit: number;
+  trustProxy: boolean;
+  version: string;
+}
+
+/** The admin surface: REST API under /api/v1 with its OpenAPI 3.1 document. */
+export async function createAdminApp(options: AdminAppOptions): Promise<FastifyInstance> {
+  const app = createHttpApp({ logger: options.logger, bodyLimit: options.bodyLimit, trustProxy: options.trustProxy });
+  const { services } = options;
+
+  app.decorateRequest('admin', null);
+  app.addHook('onRequest', async (request) => {
+    const token = bearerToken(request);
+    request.admin = token ? await services.admins.fromToken(token) : null;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Gatehouse admin API', version: options.version, description: 'Manage APIs, policies, the catalogue, developers, key requests and keys.' },
+      servers: [{ url: '/api/v1' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  await app.register(
+    async (api) => {
+      registerAdminRoutes(api, services);
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.get('/__gatehouse/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  return app;
+}

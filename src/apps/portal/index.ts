@@ -1,0 +1,2 @@
+export { createPortalApp, type PortalAppOptions } from './server.js';
+export type { PortalServices, DeveloperUsage } from './api.js';

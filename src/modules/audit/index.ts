@@ -1,0 +1,1 @@
+export { recordAudit, listAudit, presentAudit, type AuditEntry, type AuditFilter } from './audit.service.js';

@@ -1,0 +1,1 @@
+export { createHttpApp, errorBody, problemsFromAjv, type HttpAppOptions } from './http-app.js';
