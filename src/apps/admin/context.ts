@@ -7,15 +7,10 @@ import type { SettingsService } from '../../modules/content/index.js';
 import type { Actor, ModuleContext } from '../../modules/context.js';
 import type { DevelopersService } from '../../modules/developers/index.js';
 import type { KeyRequestsService } from '../../modules/key-requests/index.js';
-import type { KeysService } from '../../modules/keys/index.js';
+import type { KeyLimitsService, KeysService } from '../../modules/keys/index.js';
 import type { PoliciesService } from '../../modules/policies/index.js';
 import { appError } from '../../shared/errors.js';
 
-/** Live rate-limit and quota state of keys, read from the counter store. */
-export interface KeyLimits {
-  state(keyId: string): Promise<Record<string, unknown>>;
-  resetQuota(keyId: string): Promise<void>;
-}
 
 export interface AdminServices {
   ctx: ModuleContext;
@@ -27,7 +22,7 @@ export interface AdminServices {
   keyRequests: KeyRequestsService;
   keys: KeysService;
   settings: SettingsService;
-  keyLimits: KeyLimits;
+  keyLimits: KeyLimitsService;
 }
 
 declare module 'fastify' {

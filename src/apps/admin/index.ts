@@ -1,2 +1,2 @@
 export { createAdminApp, type AdminAppOptions } from './server.js';
-export type { AdminServices, KeyLimits } from './context.js';
+export type { AdminServices } from './context.js';

@@ -8,6 +8,8 @@ export interface PortalAppOptions {
   logger: Logger;
   bodyLimit: number;
   trustProxy: boolean;
+  /** Signs session cookies (HTML portal). */
+  secret: string;
 }
 
 /** The developer portal surface: HTML at / and the developer JSON API at /api/v1. */

@@ -4,3 +4,5 @@ export { createKeysService, issueKey, makeSecret, expiryFor, KEY_SECRET_PREFIX, 
 export { KeyIssueBody, KeyPatchBody, KeyResponse } from './keys.schemas.js';
 export { presentKey } from './keys.presenter.js';
 export { keyLimitsState, resetKeyQuota, keyRateLimit, keyQuotaLimit, apiRateLimit, keyRateCounter, keyQuotaCounter, apiRateCounter, type KeyLimitsState } from './limits.js';
+export { createKeyLimitsService, type KeyLimitsService, type KeyLimitsView } from './key-limits.service.js';
+export { createUsageService, type UsageService, type UsageQuery } from './usage.service.js';

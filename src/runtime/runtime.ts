@@ -1,0 +1,174 @@
+import { hostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { createAdminApp } from '../apps/admin/index.js';
+import { createGateway, type Gateway } from '../apps/gateway/index.js';
+import { createPortalApp } from '../apps/portal/index.js';
+import { createAdminsService } from '../modules/admins/index.js';
+import { createAnalyticsRecorder, type AnalyticsRecorder } from '../modules/analytics/index.js';
+import { createApisService } from '../modules/apis/index.js';
+import { createCatalogueService } from '../modules/catalogue/index.js';
+import { createSettingsService, initMeta } from '../modules/content/index.js';
+import type { ModuleContext } from '../modules/context.js';
+import type { Database } from '../modules/database.js';
+import { createDevelopersService } from '../modules/developers/index.js';
+import { createKeyRequestsService } from '../modules/key-requests/index.js';
+import { createKeyLimitsService, createKeysService, createUsageService } from '../modules/keys/index.js';
+import { createPoliciesService } from '../modules/policies/index.js';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from '../platform/db/index.js';
+import { MemoryChangeBus, type ChangeBus } from '../platform/kv/change-bus.js';
+import type { CounterStore } from '../platform/kv/counters.js';
+import { MemoryCounterStore } from '../platform/kv/memory-counters.js';
+import type { Logger } from '../platform/logging/logger.js';
+import { randomToken } from '../shared/crypto.js';
+import { systemClock } from '../shared/time.js';
+import { seedDemo } from './demo-seed.js';
+import { createSampleUpstream } from './sample-upstream.js';
+
+export const VERSION = '0.1.0';
+
+export interface RunningGatehouse {
+  config: Config;
+  /** Bound ports (0 when the surface is not running). */
+  ports: { gateway: number; portal: number; admin: number; sampleUpstream: number };
+  urls: { gateway: string; portal: string; admin: string };
+  database: DatabaseHandle<Database>;
+  bus: ChangeBus;
+  counters: CounterStore;
+  analytics: AnalyticsRecorder;
+  gateway: Gateway | null;
+  /** Shuts down in order: stop accepting, drain, flush analytics, close stores. */
+  close(): Promise<void>;
+}
+
+function listenFastify(app: FastifyInstance, port: number, host: string): Promise<number> {
+  return app.listen({ port, host }).then(() => (app.server.address() as AddressInfo).port);
+}
+
+function listenServer(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+/**
+ * The composition root: builds every service once and starts the surfaces listed in
+ * `config.services` in one process (DESIGN §2).
+ */
+export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
+  const database = openDatabase<Database>(config.database_url);
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    if (config.auto_migrate) {
+      const applied = await migrateToLatest(database.db);
+      if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    }
+    const now = systemClock.now();
+    const secret = config.secret ?? (await initMeta(database.db, 'secret', randomToken(48), now));
+    const bus: ChangeBus = new MemoryChangeBus();
+    const counters: CounterStore = new MemoryCounterStore();
+    const nodeId = `${hostname()}-${process.pid}`;
+    const analytics = createAnalyticsRecorder({
+      db: database.db,
+      nodeId,
+      bufferSize: config.analytics_buffer_size,
+      flushMs: config.analytics_flush_ms,
+      rawRetentionHours: config.analytics_raw_retention_hours,
+      logger: logger.child({ part: 'analytics' }),
+    });
+
+    const wants = (name: Config['services'][number]) => config.services.includes(name);
+    const host = displayHost(config.host);
+    let sampleUpstreamPort = 0;
+    if (config.demo && (wants('worker') || wants('admin'))) {
+      const upstream = createSampleUpstream();
+      sampleUpstreamPort = await listenServer(upstream, config.sample_upstream_port, '127.0.0.1');
+      closers.push(() => new Promise((resolve) => upstream.close(() => resolve())));
+    }
+
+    let gateway: Gateway | null = null;
+    let gatewayPort = 0;
+    if (wants('gateway')) {
+      gateway = await createGateway({ config, db: database.db, bus, counters, analytics, logger: logger.child({ part: 'gateway' }), nodeId });
+      gatewayPort = await gateway.listen(config.gateway_port, config.host);
+    }
+    const publicGatewayUrl = config.public_gateway_url ?? `http://${host}:${gatewayPort || config.gateway_port}`;
+
+    const ctx: ModuleContext = { db: database.db, bus, clock: systemClock, keyRollGraceSeconds: config.key_roll_grace_seconds };
+    const session = { ...ctx, sessionTtlHours: config.session_ttl_hours };
+    const keys = createKeysService(ctx);
+    const keyLimits = createKeyLimitsService({ db: database.db, counters, clock: systemClock });
+    const services = {
+      ctx,
+      admins: createAdminsService(session),
+      apis: createApisService(ctx),
+      policies: createPoliciesService(ctx),
+      catalogue: createCatalogueService({ ...ctx, publicGatewayUrl }),
+      developers: createDevelopersService(session),
+      keyRequests: createKeyRequestsService(ctx),
+      keys,
+      settings: createSettingsService(ctx),
+      keyLimits,
+      usage: createUsageService({ db: database.db, clock: systemClock, keyLimits }),
+    };
+
+    if (wants('admin') || wants('worker')) {
+      const first = await services.admins.ensureFirstOwner(config.admin_email, config.admin_password);
+      if (first.created && first.generatedPassword) {
+        // Printed once, on purpose, to the console only (not through the logger).
+        process.stdout.write(`\nFirst admin created: ${first.email}\nGenerated password (shown once): ${first.generatedPassword}\n\n`);
+      } else if (first.created) logger.info({ email: first.email }, 'first admin created');
+      if (config.demo && sampleUpstreamPort > 0 && (await seedDemo(services, `http://127.0.0.1:${sampleUpstreamPort}`))) {
+        logger.info('demo data seeded (sample API at /petstore/)');
+      }
+    }
+
+    const bodyLimit = config.body_limit_bytes;
+    let adminPort = 0;
+    let portalPort = 0;
+    if (wants('admin')) {
+      const admin = await createAdminApp({ services, logger: logger.child({ part: 'admin' }), bodyLimit, trustProxy: config.trust_proxy, version: VERSION });
+      adminPort = await listenFastify(admin, config.admin_port, config.host);
+      closers.push(() => admin.close());
+    }
+    if (wants('portal')) {
+      const portal = await createPortalApp({ services, logger: logger.child({ part: 'portal' }), bodyLimit, trustProxy: config.trust_proxy, secret });
+      portalPort = await listenFastify(portal, config.portal_port, config.host);
+      closers.push(() => portal.close());
+    }
+
+    let closed = false;
+    return {
+      config,
+      ports: { gateway: gatewayPort, portal: portalPort, admin: adminPort, sampleUpstream: sampleUpstreamPort },
+      urls: { gateway: `http://${host}:${gatewayPort}`, portal: `http://${host}:${portalPort}`, admin: `http://${host}:${adminPort}` },
+      database,
+      bus,
+      counters,
+      analytics,
+      gateway,
+      async close() {
+        if (closed) return;
+        closed = true;
+        // Declared order: stop taking traffic and drain, then flush buffers, then close stores.
+        if (gateway) await gateway.close();
+        for (const close of closers.reverse()) await close().catch(() => undefined);
+        await analytics.close().catch((error: unknown) => logger.error({ err: error }, 'final analytics flush failed'));
+        await counters.close();
+        await bus.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await database.close();
+    throw error;
+  }
+}
