@@ -17,7 +17,7 @@ export interface AnalyticsRollupsTable {
   latency_min: number;
   latency_max: number;
   upstream_latency_sum: number;
-  /** JSON array of counts per latency bucket (bounds in analytics.service). */
+  /** JSON array of counts per latency bucket (bounds: LATENCY_BOUNDS_MS in analytics.histogram). */
   histogram: string;
 }
 

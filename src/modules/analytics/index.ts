@@ -1,1 +1,35 @@
 export type { RequestRecord, AnalyticsSink } from './analytics.types.js';
+export { LATENCY_BOUNDS_MS, HISTOGRAM_SIZE, bucketIndex, histogramPercentile } from './analytics.histogram.js';
+export {
+  createAnalyticsRecorder,
+  type AnalyticsLogger,
+  type AnalyticsRecorder,
+  type AnalyticsRecorderOptions,
+  type AnalyticsRecorderStats,
+} from './analytics.recorder.js';
+export {
+  analyticsQuery,
+  topConsumers,
+  statusBreakdown,
+  recentErrors,
+  pruneAnalytics,
+  MAX_SERIES_POINTS,
+  MAX_KEY_IDS,
+  type AnalyticsResolution,
+  type AnalyticsGroupBy,
+  type AnalyticsScope,
+  type AnalyticsQueryInput,
+  type AnalyticsTotals,
+  type AnalyticsPoint,
+  type AnalyticsGroup,
+  type AnalyticsResult,
+  type TimeInput,
+  type TopConsumersInput,
+  type TopConsumer,
+  type StatusBreakdownInput,
+  type StatusBreakdown,
+  type RecentErrorsInput,
+  type RecentError,
+  type PruneOptions,
+  type PruneResult,
+} from './analytics.service.js';

@@ -3,6 +3,9 @@
  * One function per concept.
  */
 
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { DialectName } from './database.js';
+
 interface DriverError {
   code?: unknown;
   constraint?: unknown;
@@ -62,4 +65,26 @@ export function fromDbJson<T>(text: string | null | undefined, fallback: T): T {
   } catch {
     return fallback;
   }
+}
+
+// ── Query building (analytics) ─────────────────────────────────────────────────────
+// SQL text that cannot be written once for both dialects. Each function takes the
+// Kysely instance (or transaction) it will run on.
+
+/** Which dialect `db` talks to, read from the placeholder style its compiler emits (`$1` vs `?`). */
+export function dialectOfDb<DB>(db: Kysely<DB>): DialectName {
+  const compiled = db.selectNoFrom(sql<number>`${1}`.as('probe')).compile();
+  return compiled.sql.includes('$1') ? 'postgres' : 'sqlite';
+}
+
+/**
+ * Element `index` of a JSON array of integers stored in a text column, as a number
+ * (0 when missing), e.g. to `sum()` stored histograms inside the database.
+ */
+export function jsonArrayInt<DB>(db: Kysely<DB>, column: string, index: number): RawBuilder<number> {
+  if (!Number.isInteger(index) || index < 0) throw new Error(`bad JSON array index: ${index}`);
+  if (dialectOfDb(db) === 'postgres') {
+    return sql<number>`coalesce((${sql.ref(column)}::json ->> ${sql.lit(index)})::bigint, 0)`;
+  }
+  return sql<number>`coalesce(json_extract(${sql.ref(column)}, ${sql.lit(`$[${index}]`)}), 0)`;
 }
