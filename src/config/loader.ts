@@ -21,7 +21,7 @@ export interface LoadSources {
 const KEYS = Object.keys(ConfigSchema.properties) as (keyof Config)[];
 
 function schemaOf(key: keyof Config): TSchema {
-  return ConfigSchema.properties[key] as TSchema;
+  return ConfigSchema.properties[key];
 }
 
 /** Turns the text of an env var or flag into the type the schema wants. */
@@ -59,7 +59,7 @@ function fromFile(path: string, problems: string[]): Partial<Record<keyof Config
     problems.push(`${path}: must hold a JSON object`);
     return {};
   }
-  return parsed as Partial<Record<keyof Config, unknown>>;
+  return parsed;
 }
 
 function fromEnv(env: NodeJS.ProcessEnv, problems: string[]): Partial<Record<keyof Config, unknown>> {

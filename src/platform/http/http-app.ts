@@ -51,7 +51,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify(serverOptions) as unknown as FastifyInstance;
 
   app.setSchemaErrorFormatter((errors, dataVar) => {
-    const problems = problemsFromAjv(errors as AjvIssue[], dataVar === 'body' ? '' : dataVar);
+    const problems = problemsFromAjv(errors, dataVar === 'body' ? '' : dataVar);
     const where = dataVar === 'body' ? '' : ` in ${dataVar}`;
     const first = problems[0];
     const message = first ? `${first.field}: ${first.message}${where}` : 'invalid request';
