@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createHttpApp } from '../../platform/http/index.js';
 import { bearerToken, type AdminServices } from './context.js';
 import { registerAdminRoutes } from './routes/resources.js';
+import { registerAnalyticsRoutes } from './routes/analytics.js';
 
 export interface AdminAppOptions {
   services: AdminServices;
@@ -37,6 +38,7 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
   await app.register(
     async (api) => {
       registerAdminRoutes(api, services);
+      registerAnalyticsRoutes(api, services);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
