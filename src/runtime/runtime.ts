@@ -18,9 +18,7 @@ import { createKeyRequestsService } from '../modules/key-requests/index.js';
 import { createKeyLimitsService, createKeysService, createUsageService } from '../modules/keys/index.js';
 import { createPoliciesService } from '../modules/policies/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../platform/db/index.js';
-import { MemoryChangeBus, type ChangeBus } from '../platform/kv/change-bus.js';
-import type { CounterStore } from '../platform/kv/counters.js';
-import { MemoryCounterStore } from '../platform/kv/memory-counters.js';
+import { createKvBackends, type ChangeBus, type CounterStore } from '../platform/kv/index.js';
 import type { Logger } from '../platform/logging/logger.js';
 import { randomToken } from '../shared/crypto.js';
 import { systemClock } from '../shared/time.js';
@@ -72,8 +70,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     }
     const now = systemClock.now();
     const secret = config.secret ?? (await initMeta(database.db, 'secret', randomToken(48), now));
-    const bus: ChangeBus = new MemoryChangeBus();
-    const counters: CounterStore = new MemoryCounterStore();
+    const { bus, counters } = await createKvBackends({ redisUrl: config.redis_url });
     const nodeId = `${hostname()}-${process.pid}`;
     const analytics = createAnalyticsRecorder({
       db: database.db,
