@@ -1,0 +1,283 @@
+import { join } from 'node:path';
+import { EXIT_UNAVAILABLE, READY_PATTERN, UPSTREAM_BODY } from '../targets/child.js';
+import { HOST, freePort, httpRequest, waitForPort, type HttpAnswer } from './net.js';
+import { writeNginxConfig } from './nginx.js';
+import { waitForLine, type Child, type ProcessGroup } from './processes.js';
+
+/** The path every target is asked for; each proxies it to the upstream, which answers any path. */
+export const BENCH_PATH = '/bench/hello';
+
+export type TargetId = 'direct' | 'bare-proxy' | 'gatehouse' | 'nginx' | 'express-gateway' | 'gatehouse-cluster';
+
+export interface BenchContext {
+  group: ProcessGroup;
+  /** Repository root (children run with it as their working directory). */
+  root: string;
+  /** This run's temp dir; removed at the end. */
+  tmpDir: string;
+  /** Where Express Gateway is installed (git-ignored). */
+  peersDir: string;
+  upstreamPort: number;
+  upstreamUrl: string;
+  /** The upstream's own process, so "direct" can measure its CPU. */
+  upstreamPid: number;
+  binaries: Partial<Record<'wrk' | 'nginx', string>>;
+  /** Set when an install step failed: targets needing it report unavailable with this reason. */
+  installProblems: Partial<Record<'nginx' | 'express-gateway', string>>;
+  log(line: string): void;
+}
+
+export interface RunningTarget {
+  url: string;
+  /** Sent with every timed request (the key, for the gateways). */
+  headers: Record<string, string>;
+  /** Process-tree roots whose CPU counts as the target's cost (empty: not measured). */
+  pids: number[];
+  /** Runs the correctness checks; all `required` ones must pass before timing. */
+  verify(): Promise<Check[]>;
+  /** Called once after timing: stops the target and returns what it reports about the run. */
+  finish?(): Promise<Record<string, unknown>>;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  /** A failed required check keeps the target from being timed. */
+  required: boolean;
+  detail: string;
+}
+
+export interface TargetSpec {
+  id: TargetId;
+  label: string;
+  start(ctx: BenchContext): Promise<RunningTarget>;
+}
+
+/** Thrown by `start` when a target cannot run here; reported, never faked. */
+export class TargetUnavailable extends Error {}
+
+const READY_TIMEOUT_MS = 60_000;
+
+/** Starts `bench/targets/<script>.ts` under tsx and waits for its READY line. */
+export async function startNodeChild(
+  ctx: Pick<BenchContext, 'group' | 'root'>,
+  name: string,
+  script: string,
+  env: Record<string, string>,
+): Promise<{ child: Child; info: Record<string, unknown> }> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  // An intermediate proxy from the environment would sit between a peer and the upstream.
+  for (const v of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) delete childEnv[v];
+  const child = ctx.group.spawn(
+    name,
+    process.execPath,
+    ['--import', 'tsx', join(ctx.root, 'bench', 'targets', `${script}.ts`)],
+    {
+      cwd: ctx.root,
+      env: childEnv,
+    },
+  );
+  let line: string;
+  try {
+    line = await waitForLine(child, READY_PATTERN, READY_TIMEOUT_MS);
+  } catch (error) {
+    if ((await Promise.race([child.exited, Promise.resolve('running')])) === EXIT_UNAVAILABLE) {
+      const reason = /UNAVAILABLE (.*)/.exec(child.tail())?.[1] ?? 'unavailable';
+      throw new TargetUnavailable(reason);
+    }
+    throw error;
+  }
+  if (line.startsWith('UNAVAILABLE')) {
+    await child.exited;
+    throw new TargetUnavailable(line.slice('UNAVAILABLE '.length));
+  }
+  return { child, info: JSON.parse(line.slice('READY '.length)) as Record<string, unknown> };
+}
+
+// ---------- checks ----------
+
+async function expectAnswer(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  want: { status: number; body?: string },
+  required = true,
+): Promise<Check> {
+  let answer: HttpAnswer;
+  try {
+    answer = await httpRequest(url, { headers });
+  } catch (error) {
+    return {
+      name,
+      ok: false,
+      required,
+      detail: `request failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  const statusOk = answer.status === want.status;
+  const bodyOk = want.body === undefined || answer.body === want.body;
+  const detail = `${answer.status} ${answer.body.slice(0, 120).replace(/\s+/g, ' ')}`;
+  return { name, ok: statusOk && bodyOk, required, detail };
+}
+
+/** The upstream's exact body comes back through the target with 200. */
+function passesThrough(url: string, headers: Record<string, string> = {}): Promise<Check> {
+  return expectAnswer('200 with the upstream body', url, headers, { status: 200, body: UPSTREAM_BODY });
+}
+
+// ---------- the targets ----------
+
+const direct: TargetSpec = {
+  id: 'direct',
+  label: 'direct upstream',
+  async start(ctx) {
+    const url = `${ctx.upstreamUrl}${BENCH_PATH}`;
+    return { url, headers: {}, pids: [ctx.upstreamPid], verify: async () => [await passesThrough(url)] };
+  },
+};
+
+const bareProxy: TargetSpec = {
+  id: 'bare-proxy',
+  label: 'bare proxy (node:http + undici Pool.stream)',
+  async start(ctx) {
+    const port = await freePort();
+    const { child } = await startNodeChild(ctx, 'bare-proxy', 'bare-proxy', {
+      BENCH_PORT: String(port),
+      BENCH_UPSTREAM_URL: ctx.upstreamUrl,
+    });
+    const url = `http://${HOST}:${port}${BENCH_PATH}`;
+    return { url, headers: {}, pids: [child.pid], verify: async () => [await passesThrough(url)] };
+  },
+};
+
+const gatehouse: TargetSpec = {
+  id: 'gatehouse',
+  label: 'Gatehouse (key + access + rate limit + quota + analytics)',
+  async start(ctx) {
+    const port = await freePort();
+    const workDir = join(ctx.tmpDir, 'gatehouse');
+    const { child, info } = await startNodeChild(ctx, 'gatehouse', 'gatehouse', {
+      BENCH_PORT: String(port),
+      BENCH_UPSTREAM_URL: ctx.upstreamUrl,
+      BENCH_WORK_DIR: workDir,
+    });
+    const key = String(info.key);
+    const url = `http://${HOST}:${port}${BENCH_PATH}`;
+    const withKey = { authorization: `Bearer ${key}` };
+    return {
+      url,
+      headers: withKey,
+      pids: [child.pid],
+      // Stopping it drains the gateway and flushes analytics; it then prints the recorder's stats.
+      finish: async () => {
+        let stats: string | null = null;
+        const off = child.onStdoutLine((line) => {
+          if (line.startsWith('STATS ')) stats = line.slice('STATS '.length);
+        });
+        await ctx.group.stop(child, 20_000);
+        off();
+        return stats === null
+          ? { analytics: 'no stats printed on shutdown' }
+          : { analytics: JSON.parse(stats) as unknown };
+      },
+      verify: async () => {
+        const ok = await passesThrough(url, withKey);
+        const answer = await httpRequest(url, { headers: withKey }).catch(() => null);
+        return [
+          ok,
+          await expectAnswer('401 without a key', url, {}, { status: 401 }),
+          await expectAnswer(
+            '401 with a wrong key',
+            url,
+            { authorization: 'Bearer gh_NotAKeyNotAKeyNotAKeyNotAKey0000' },
+            { status: 401 },
+          ),
+          {
+            name: 'rate-limit and quota headers present',
+            ok:
+              answer !== null &&
+              answer.headers['x-ratelimit-limit'] !== undefined &&
+              answer.headers['x-quota-limit'] !== undefined,
+            required: false,
+            detail: `x-ratelimit-limit=${String(answer?.headers['x-ratelimit-limit'])} x-quota-limit=${String(answer?.headers['x-quota-limit'])}`,
+          },
+        ];
+      },
+    };
+  },
+};
+
+const nginx: TargetSpec = {
+  id: 'nginx',
+  label: 'nginx (1 worker, keepalive upstream)',
+  async start(ctx) {
+    const binary = ctx.binaries.nginx;
+    if (!binary) throw new TargetUnavailable(ctx.installProblems.nginx ?? 'nginx is not installed');
+    const port = await freePort();
+    const dir = join(ctx.tmpDir, 'nginx');
+    const conf = writeNginxConfig(dir, port, ctx.upstreamPort);
+    const child = ctx.group.spawn('nginx', binary, ['-p', `${dir}/`, '-c', conf, '-e', join(dir, 'error.log')]);
+    await Promise.race([
+      waitForPort(port, 10_000),
+      child.exited.then((code) => {
+        throw new Error(`nginx exited (code ${code ?? 'signal'}):\n${child.tail()}`);
+      }),
+    ]);
+    const url = `http://${HOST}:${port}${BENCH_PATH}`;
+    return { url, headers: {}, pids: [child.pid], verify: async () => [await passesThrough(url)] };
+  },
+};
+
+const expressGateway: TargetSpec = {
+  id: 'express-gateway',
+  label: 'Express Gateway 1.16.11 (key-auth + rate-limit)',
+  async start(ctx) {
+    if (ctx.installProblems['express-gateway']) throw new TargetUnavailable(ctx.installProblems['express-gateway']);
+    const port = await freePort();
+    const adminPort = await freePort();
+    const { child, info } = await startNodeChild(ctx, 'express-gateway', 'express-gateway', {
+      BENCH_PORT: String(port),
+      BENCH_ADMIN_PORT: String(adminPort),
+      BENCH_UPSTREAM_URL: ctx.upstreamUrl,
+      BENCH_PEERS_DIR: ctx.peersDir,
+      BENCH_WORK_DIR: join(ctx.tmpDir, 'express-gateway'),
+      LOG_LEVEL: 'error',
+    });
+    const url = `http://${HOST}:${port}${BENCH_PATH}`;
+    const withKey = { authorization: `apiKey ${String(info.keyId)}:${String(info.keySecret)}` };
+    return {
+      url,
+      headers: withKey,
+      pids: [child.pid],
+      verify: async () => [
+        await passesThrough(url, withKey),
+        await expectAnswer('401 without a key', url, {}, { status: 401 }),
+        await expectAnswer('401 with a wrong key', url, { authorization: 'apiKey nope:nope' }, { status: 401 }),
+      ],
+    };
+  },
+};
+
+/**
+ * Hook for `--mode cluster`: two Gatehouse nodes sharing one Redis (counters + change
+ * bus), load split across both. Not built yet: it needs the Redis CounterStore and
+ * change bus, a redis-server child, two gatehouse children with BENCH_NODE_ID and a
+ * Redis URL, and a load step that drives both ports at once (two wrk processes,
+ * results summed).
+ */
+const gatehouseCluster: TargetSpec = {
+  id: 'gatehouse-cluster',
+  label: 'Gatehouse, 2 nodes on one Redis',
+  async start() {
+    throw new TargetUnavailable('two gateway nodes on one Redis: not implemented yet (see bench/README.md, "Modes")');
+  },
+};
+
+export const TARGETS: Record<TargetId, TargetSpec> = {
+  direct,
+  'bare-proxy': bareProxy,
+  gatehouse,
+  nginx,
+  'express-gateway': expressGateway,
+  'gatehouse-cluster': gatehouseCluster,
+};

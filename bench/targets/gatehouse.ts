@@ -1,0 +1,171 @@
+/**
+ * Gatehouse's gateway with its whole pipeline on: key check, access rights, a rate
+ * limit too high to trigger, a large quota, analytics recording (default settings, raw
+ * records kept). Its own process, a fresh SQLite database in the bench's temp dir,
+ * data inserted with the modules' repositories (what the admin API would have
+ * written), then wired as `gatehouse start --services=gateway` wires it
+ * (src/runtime/runtime.ts).
+ *
+ * Announces `READY {"port", "key"}` with the key's secret, sent by the bench as
+ * `Authorization: Bearer <secret>`. On SIGTERM it drains, flushes analytics and prints
+ * `STATS {…}` (the recorder's counters), so the report can show that every timed
+ * request was recorded.
+ */
+import { join } from 'node:path';
+import { createGateway } from '../../src/apps/gateway/index.js';
+import { DEFAULTS, type Config } from '../../src/config/index.js';
+import { createAnalyticsRecorder } from '../../src/modules/analytics/index.js';
+import { apisRepository } from '../../src/modules/apis/index.js';
+import type { Database } from '../../src/modules/database.js';
+import { developersRepository } from '../../src/modules/developers/index.js';
+import { keysRepository } from '../../src/modules/keys/index.js';
+import { policiesRepository } from '../../src/modules/policies/index.js';
+import { migrateToLatest, openDatabase } from '../../src/platform/db/index.js';
+import { MemoryChangeBus } from '../../src/platform/kv/change-bus.js';
+import { MemoryCounterStore } from '../../src/platform/kv/memory-counters.js';
+import { createLogger } from '../../src/platform/logging/logger.js';
+import { newSecret, sha256Hex } from '../../src/shared/crypto.js';
+import { newId } from '../../src/shared/ids.js';
+import { announceReady, envPort, onStop, requiredEnv } from './child.js';
+
+const port = envPort('BENCH_PORT');
+const upstream = requiredEnv('BENCH_UPSTREAM_URL');
+const workDir = requiredEnv('BENCH_WORK_DIR');
+const nodeId = process.env.BENCH_NODE_ID ?? 'bench-1';
+
+const config: Config = {
+  ...DEFAULTS,
+  database_url: `sqlite:${join(workDir, 'gatehouse.db')}`,
+  host: '127.0.0.1',
+  gateway_port: port,
+  services: ['gateway'],
+  data_dir: workDir,
+  demo: false,
+  log_level: 'warn',
+  // e.g. BENCH_GATEHOUSE_CONFIG='{"analytics_raw_retention_hours":0}' to see what raw records cost.
+  ...configOverrides(),
+};
+
+function configOverrides(): Partial<Config> {
+  const text = process.env.BENCH_GATEHOUSE_CONFIG;
+  if (!text) return {};
+  const parsed = JSON.parse(text) as unknown;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('BENCH_GATEHOUSE_CONFIG must be a JSON object');
+  const unknown = Object.keys(parsed).filter((k) => !(k in DEFAULTS));
+  if (unknown.length > 0) throw new Error(`BENCH_GATEHOUSE_CONFIG: unknown config keys ${unknown.join(', ')}`);
+  return parsed;
+}
+
+// Warnings and errors go to stderr, which the bench keeps for its error messages.
+const logger = createLogger(config.log_level, process.stderr);
+const handle = openDatabase<Database>(config.database_url);
+await migrateToLatest(handle.db);
+
+// --- What the admin API would have written: an API, a policy granting it, a developer and her key. ---
+const now = Date.now();
+const apiId = newId('api');
+await apisRepository.insert(handle.db, {
+  id: apiId,
+  name: 'Bench upstream',
+  slug: 'bench',
+  listen_path: '/bench/',
+  target_url: upstream,
+  strip_listen_path: 1,
+  auth: 'key',
+  key_query_param: null,
+  rate: 0,
+  per: 1,
+  upstream_timeout_ms: config.upstream_timeout_ms,
+  active: 1,
+  version: 1,
+  created_at: now,
+  updated_at: now,
+});
+const policyId = newId('policy');
+await policiesRepository.insert(
+  handle.db,
+  {
+    id: policyId,
+    name: 'Bench: limits that never trigger',
+    // Checked on every request, never reached: 1e9 per second, 1e9 per 30 days.
+    rate: 1_000_000_000,
+    per: 1,
+    quota_max: 1_000_000_000,
+    quota_renewal_rate: 30 * 24 * 3600,
+    key_expires_in: 0,
+    access_rights: JSON.stringify([{ api_id: apiId, allowed_urls: [] }]),
+    active: 1,
+    tags: '[]',
+    version: 1,
+    created_at: now,
+    updated_at: now,
+  },
+  [apiId],
+);
+const developerId = newId('developer');
+await developersRepository.insert(handle.db, {
+  id: developerId,
+  email: 'bench@example.test',
+  email_normalized: 'bench@example.test',
+  // Never used to log in.
+  password_hash: 'scrypt$16384$none$none',
+  fields: '{}',
+  status: 'active',
+  created_at: now,
+  updated_at: now,
+});
+const secret = newSecret('gh_');
+await keysRepository.insert(
+  handle.db,
+  {
+    id: newId('key'),
+    developer_id: developerId,
+    catalogue_id: null,
+    name: 'bench',
+    policy_ids: JSON.stringify([policyId]),
+    prefix: secret.slice(0, 7),
+    last4: secret.slice(-4),
+    hash: sha256Hex(secret),
+    status: 'active',
+    expires_at: null,
+    meta: JSON.stringify({ developer_id: developerId, developer_email: 'bench@example.test' }),
+    version: 1,
+    created_at: now,
+    updated_at: now,
+  },
+  [policyId],
+);
+
+// --- The gateway, wired as src/runtime/runtime.ts wires it. ---
+const bus = new MemoryChangeBus();
+const counters = new MemoryCounterStore();
+const analytics = createAnalyticsRecorder({
+  db: handle.db,
+  nodeId,
+  bufferSize: config.analytics_buffer_size,
+  flushMs: config.analytics_flush_ms,
+  rawRetentionHours: config.analytics_raw_retention_hours,
+  logger: logger.child({ part: 'analytics' }),
+});
+const gateway = await createGateway({
+  config,
+  db: handle.db,
+  bus,
+  counters,
+  analytics,
+  logger: logger.child({ part: 'gateway' }),
+  nodeId,
+});
+await gateway.listen(port, config.host);
+
+announceReady({ port, key: secret, nodeId });
+// Shutdown in the runtime's order: stop accepting and drain, flush analytics, close stores.
+onStop(async () => {
+  await gateway.close();
+  await analytics.close();
+  process.stdout.write(`STATS ${JSON.stringify(analytics.stats())}\n`);
+  await counters.close();
+  await bus.close();
+  await handle.close();
+});
