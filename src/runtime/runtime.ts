@@ -18,11 +18,12 @@ import { createKeyRequestsService } from '../modules/key-requests/index.js';
 import { createKeyLimitsService, createKeysService, createUsageService } from '../modules/keys/index.js';
 import { createPoliciesService } from '../modules/policies/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../platform/db/index.js';
-import { createKvBackends, type ChangeBus, type CounterStore } from '../platform/kv/index.js';
+import { createKvBackends, type ChangeBus, type CounterStore, type KvBackends } from '../platform/kv/index.js';
 import type { Logger } from '../platform/logging/logger.js';
 import { randomToken } from '../shared/crypto.js';
 import { systemClock } from '../shared/time.js';
 import { seedDemo } from './demo-seed.js';
+import { createNotifications } from './notifications.js';
 import { createSampleUpstream } from './sample-upstream.js';
 
 export const VERSION = '0.1.0';
@@ -63,6 +64,7 @@ function displayHost(host: string): string {
 export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
   const database = openDatabase<Database>(config.database_url);
   const closers: (() => Promise<void>)[] = [];
+  let kv: KvBackends | null = null;
   try {
     if (config.auto_migrate) {
       const applied = await migrateToLatest(database.db);
@@ -70,8 +72,10 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     }
     const now = systemClock.now();
     const secret = config.secret ?? (await initMeta(database.db, 'secret', randomToken(48), now));
-    const { bus, counters } = await createKvBackends({ redisUrl: config.redis_url });
     const nodeId = `${hostname()}-${process.pid}`;
+    const shared = await createKvBackends({ redisUrl: config.redis_url, failMode: config.redis_fail_mode, logger: logger.child({ part: 'kv' }), nodeId });
+    kv = shared;
+    const { bus, counters } = shared;
     const analytics = createAnalyticsRecorder({
       db: database.db,
       nodeId,
@@ -100,21 +104,27 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
 
     const ctx: ModuleContext = { db: database.db, bus, clock: systemClock, keyRollGraceSeconds: config.key_roll_grace_seconds };
     const session = { ...ctx, sessionTtlHours: config.session_ttl_hours };
-    const keys = createKeysService(ctx);
     const keyLimits = createKeyLimitsService({ db: database.db, counters, clock: systemClock });
+    const notifications = createNotifications({ config, db: database.db, clock: systemClock, logger, keyLimits });
+    const keys = createKeysService(ctx, notifications.events);
     const services = {
       ctx,
       admins: createAdminsService(session),
       apis: createApisService(ctx),
       policies: createPoliciesService(ctx),
       catalogue: createCatalogueService({ ...ctx, publicGatewayUrl }),
-      developers: createDevelopersService(session),
-      keyRequests: createKeyRequestsService(ctx),
+      developers: createDevelopersService(session, notifications.events),
+      keyRequests: createKeyRequestsService(ctx, notifications.keyRequestEvents),
       keys,
       settings: createSettingsService(ctx),
       keyLimits,
       usage: createUsageService({ db: database.db, clock: systemClock, keyLimits }),
+      webhooks: notifications.webhooks,
     };
+    if (wants('worker')) {
+      notifications.startWorker();
+      closers.push(() => notifications.close());
+    }
 
     if (wants('admin') || wants('worker')) {
       const first = await services.admins.ensureFirstOwner(config.admin_email, config.admin_password);
@@ -158,13 +168,13 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
         if (gateway) await gateway.close();
         for (const close of closers.reverse()) await close().catch(() => undefined);
         await analytics.close().catch((error: unknown) => logger.error({ err: error }, 'final analytics flush failed'));
-        await counters.close();
-        await bus.close();
+        await shared.close();
         await database.close();
       },
     };
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
+    await kv?.close();
     await database.close();
     throw error;
   }
