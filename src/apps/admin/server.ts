@@ -5,6 +5,7 @@ import { createHttpApp } from '../../platform/http/index.js';
 import { bearerToken, type AdminServices } from './context.js';
 import { registerAdminRoutes } from './routes/resources.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
+import { registerPageRoutes } from './routes/pages.js';
 
 export interface AdminAppOptions {
   services: AdminServices;
@@ -39,6 +40,7 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
     async (api) => {
       registerAdminRoutes(api, services);
       registerAnalyticsRoutes(api, services);
+      registerPageRoutes(api, services.ctx);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
