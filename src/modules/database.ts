@@ -6,6 +6,7 @@ import type { AuditEventsTable } from './audit/audit.table.js';
 import type { CatalogueEntriesTable } from './catalogue/catalogue.table.js';
 import type { MetaTable, PagesTable, PortalSettingsTable } from './content/content.table.js';
 import type { DevelopersTable, DeveloperTokensTable } from './developers/developers.table.js';
+import type { DeveloperAccountTokensTable } from './developers/account-tokens.table.js';
 import type { DocumentationTable } from './docs/docs.table.js';
 import type { KeyRequestsTable } from './key-requests/key-requests.table.js';
 import type { KeyPoliciesTable, KeysTable } from './keys/keys.table.js';
@@ -23,6 +24,7 @@ export interface Database {
   documentation: DocumentationTable;
   developers: DevelopersTable;
   developer_tokens: DeveloperTokensTable;
+  developer_account_tokens: DeveloperAccountTokensTable;
   keys: KeysTable;
   key_policies: KeyPoliciesTable;
   key_requests: KeyRequestsTable;

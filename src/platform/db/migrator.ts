@@ -1,11 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/20261203T1900_initial.js';
 import * as analytics from './migrations/20261203T2000_analytics.js';
+import * as portal from './migrations/20261203T2100_portal.js';
 
 /** Migrations listed statically so they survive bundling and need no file-system scan. */
 const MIGRATIONS: Record<string, Migration> = {
   '20261203T1900_initial': initial,
   '20261203T2000_analytics': analytics,
+  '20261203T2100_portal': portal,
 };
 
 class StaticProvider implements MigrationProvider {
