@@ -1,5 +1,6 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Executor } from '../database.js';
+import { updateVersioned } from '../versioned.js';
 import type { ApisTable } from './apis.table.js';
 
 export const apisRepository = {
@@ -27,14 +28,8 @@ export const apisRepository = {
   },
 
   /** Optimistic update: only when the stored version is still `version`. Returns rows changed. */
-  async update(db: Executor, id: string, version: number, patch: Updateable<ApisTable>): Promise<number> {
-    const result = await db
-      .updateTable('apis')
-      .set({ ...patch, version: version + 1 })
-      .where('id', '=', id)
-      .where('version', '=', version)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  update(db: Executor, id: string, version: number, patch: Updateable<ApisTable>): Promise<number> {
+    return updateVersioned(db, 'apis', id, version, patch);
   },
 
   async delete(db: Executor, id: string): Promise<number> {

@@ -1,5 +1,6 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Executor } from '../database.js';
+import { updateVersioned } from '../versioned.js';
 import type { CatalogueEntriesTable } from './catalogue.table.js';
 
 export const catalogueRepository = {
@@ -22,14 +23,8 @@ export const catalogueRepository = {
     return q.execute();
   },
 
-  async update(db: Executor, id: string, version: number, patch: Updateable<CatalogueEntriesTable>): Promise<number> {
-    const result = await db
-      .updateTable('catalogue_entries')
-      .set({ ...patch, version: version + 1 })
-      .where('id', '=', id)
-      .where('version', '=', version)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  update(db: Executor, id: string, version: number, patch: Updateable<CatalogueEntriesTable>): Promise<number> {
+    return updateVersioned(db, 'catalogue_entries', id, version, patch);
   },
 
   async delete(db: Executor, id: string): Promise<number> {

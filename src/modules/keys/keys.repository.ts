@@ -1,5 +1,6 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Executor } from '../database.js';
+import { updateVersioned } from '../versioned.js';
 import type { KeysTable } from './keys.table.js';
 
 export interface KeyListFilter {
@@ -51,14 +52,8 @@ export const keysRepository = {
     return db.selectFrom('keys').selectAll().where('status', '!=', 'revoked').where('hash', 'is not', null).orderBy('id').execute();
   },
 
-  async update(db: Executor, id: string, version: number, patch: Updateable<KeysTable>): Promise<number> {
-    const result = await db
-      .updateTable('keys')
-      .set({ ...patch, version: version + 1 })
-      .where('id', '=', id)
-      .where('version', '=', version)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  update(db: Executor, id: string, version: number, patch: Updateable<KeysTable>): Promise<number> {
+    return updateVersioned(db, 'keys', id, version, patch);
   },
 
   async touchLastUsed(db: Executor, ids: Map<string, number>): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Insertable, Updateable } from 'kysely';
 import type { Executor } from '../database.js';
+import { updateVersioned } from '../versioned.js';
 import type { PoliciesTable } from './policies.table.js';
 
 export const policiesRepository = {
@@ -35,14 +36,8 @@ export const policiesRepository = {
     return db.selectFrom('policies').selectAll().orderBy('id').execute();
   },
 
-  async update(db: Executor, id: string, version: number, patch: Updateable<PoliciesTable>): Promise<number> {
-    const result = await db
-      .updateTable('policies')
-      .set({ ...patch, version: version + 1 })
-      .where('id', '=', id)
-      .where('version', '=', version)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  update(db: Executor, id: string, version: number, patch: Updateable<PoliciesTable>): Promise<number> {
+    return updateVersioned(db, 'policies', id, version, patch);
   },
 
   async delete(db: Executor, id: string): Promise<number> {
