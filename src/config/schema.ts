@@ -43,6 +43,9 @@ export const ConfigSchema = Type.Object(
     body_limit_bytes: Type.Integer({ minimum: 1024 }),
     docs_max_bytes: Type.Integer({ minimum: 1024 }),
     session_ttl_hours: Type.Integer({ minimum: 1 }),
+    // Webhooks (worker)
+    webhook_retry_base_ms: Type.Integer({ minimum: 1, description: 'Delay before the 2nd delivery attempt; doubles after each failure' }),
+    webhook_max_attempts: Type.Integer({ minimum: 1, maximum: 50 }),
   },
   { additionalProperties: false },
 );
@@ -76,4 +79,6 @@ export const DEFAULTS: Config = {
   body_limit_bytes: 1024 * 1024,
   docs_max_bytes: 10 * 1024 * 1024,
   session_ttl_hours: 24 * 14,
+  webhook_retry_base_ms: 10_000,
+  webhook_max_attempts: 8,
 };

@@ -11,6 +11,8 @@ import type { DocumentationTable } from './docs/docs.table.js';
 import type { KeyRequestsTable } from './key-requests/key-requests.table.js';
 import type { KeyPoliciesTable, KeysTable } from './keys/keys.table.js';
 import type { PoliciesTable, PolicyApisTable } from './policies/policies.table.js';
+import type { LoginThrottleTable } from './login-throttle/login-throttle.table.js';
+import type { WebhookDeliveriesTable, WebhooksTable } from './webhooks/webhooks.table.js';
 
 /** The whole schema as Kysely sees it; each module owns its own table types. */
 export interface Database {
@@ -33,6 +35,9 @@ export interface Database {
   audit_events: AuditEventsTable;
   analytics_rollups: AnalyticsRollupsTable;
   analytics_records: AnalyticsRecordsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  login_throttle: LoginThrottleTable;
 }
 
 /** What repositories take first: the database or an open transaction. */

@@ -21,6 +21,8 @@ export const ID_PREFIXES = {
   audit: 'evt',
   documentation: 'doc',
   webhook: 'whk',
+  webhookDelivery: 'whd',
+  event: 'ev',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

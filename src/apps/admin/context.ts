@@ -9,6 +9,7 @@ import type { DevelopersService } from '../../modules/developers/index.js';
 import type { KeyRequestsService } from '../../modules/key-requests/index.js';
 import type { KeyLimitsService, KeysService } from '../../modules/keys/index.js';
 import type { PoliciesService } from '../../modules/policies/index.js';
+import type { WebhooksService } from '../../modules/webhooks/index.js';
 import { appError } from '../../shared/errors.js';
 
 
@@ -23,6 +24,7 @@ export interface AdminServices {
   keys: KeysService;
   settings: SettingsService;
   keyLimits: KeyLimitsService;
+  webhooks: WebhooksService;
 }
 
 declare module 'fastify' {

@@ -7,6 +7,7 @@ import { fromDbJson, isUniqueViolation, toDbJson } from '../../platform/db/index
 import { recordAudit } from '../audit/index.js';
 import { readSettings } from '../content/index.js';
 import type { Actor, ModuleContext, Page } from '../context.js';
+import type { DomainEvents } from '../events.js';
 import { pageOf } from '../context.js';
 import { developersRepository } from './developers.repository.js';
 import type { DeveloperAdminPatchBody, DeveloperProfilePatchBody, DeveloperRegisterBody, DeveloperResponse } from './developers.schemas.js';
@@ -50,7 +51,8 @@ export function normaliseEmail(email: string): string {
 // A fixed hash so that a login for an unknown email costs the same as a wrong password.
 let dummyHash: Promise<string> | null = null;
 
-export function createDevelopersService(ctx: ModuleContext & { sessionTtlHours: number }) {
+/** `events` (optional) hears `developer.created` after commit (webhooks). */
+export function createDevelopersService(ctx: ModuleContext & { sessionTtlHours: number }, events?: DomainEvents) {
   const { db, bus, clock } = ctx;
 
   async function loadRow(id: string): Promise<DevelopersTable> {
@@ -98,7 +100,9 @@ export function createDevelopersService(ctx: ModuleContext & { sessionTtlHours: 
         }
         throw error;
       }
-      return presentDeveloper(row);
+      const created = presentDeveloper(row);
+      events?.emit('developer.created', created);
+      return created;
     },
 
     /** Checks credentials; returns the developer or throws INVALID_CREDENTIALS / ACCOUNT_INACTIVE. */

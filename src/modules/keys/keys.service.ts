@@ -8,6 +8,7 @@ import { recordAudit } from '../audit/index.js';
 import type { Actor, ModuleContext, Page } from '../context.js';
 import { pageOf } from '../context.js';
 import type { Executor } from '../database.js';
+import type { DomainEvents } from '../events.js';
 import { developersRepository } from '../developers/index.js';
 import { policiesRepository, policyFromRow } from '../policies/index.js';
 import { keysRepository, type KeyListFilter } from './keys.repository.js';
@@ -92,7 +93,8 @@ async function releaseSlot(db: Executor, keyId: string): Promise<void> {
   await db.updateTable('key_requests').set({ live_slot: null }).where('key_id', '=', keyId).execute();
 }
 
-export function createKeysService(ctx: ModuleContext) {
+/** `events` (optional) hears key.created / key.rolled / key.revoked after commit (webhooks). */
+export function createKeysService(ctx: ModuleContext, events?: DomainEvents) {
   const { db, bus, clock } = ctx;
 
   async function load(id: string): Promise<Key> {
@@ -128,6 +130,7 @@ export function createKeysService(ctx: ModuleContext) {
         return issueKey(tx, actor, { developerId: body.developer_id, catalogueId: body.catalogue_id ?? null, name: body.name, policyIds: body.policy_ids, expiresAt, withSecret: true }, now);
       });
       bus.publish({ topic: 'keys', id: result.key.id });
+      events?.emit('key.created', presentKey(result.key));
       return presentKey(result.key, result.secret);
     },
 
@@ -161,16 +164,19 @@ export function createKeysService(ctx: ModuleContext) {
     /** Revokes a key for good (the gateway refuses it within a second). Idempotent. */
     async revoke(actor: Actor, id: string, ownerId?: string): Promise<KeyResponse> {
       const now = clock.now();
-      await db.transaction().execute(async (tx) => {
+      const changed = await db.transaction().execute(async (tx) => {
         const current = await keysRepository.findById(tx, id);
         if (!current || (ownerId !== undefined && current.developer_id !== ownerId)) throw notFound('Key', id);
-        if (current.status === 'revoked') return;
+        if (current.status === 'revoked') return false;
         await tx.updateTable('keys').set({ status: 'revoked', previous_hash: null, previous_hash_expires_at: null, updated_at: now, version: current.version + 1 }).where('id', '=', id).execute();
         await releaseSlot(tx, id);
         await recordAudit(tx, actor, { action: 'key.revoked', objectType: 'key', objectId: id, details: {} }, now);
+        return true;
       });
       bus.publish({ topic: 'keys', id });
-      return presentKey(await load(id));
+      const revoked = presentKey(await load(id));
+      if (changed) events?.emit('key.revoked', revoked);
+      return revoked;
     },
 
     /**
@@ -180,7 +186,7 @@ export function createKeysService(ctx: ModuleContext) {
     async roll(actor: Actor, id: string, ownerId?: string): Promise<KeyResponse> {
       const now = clock.now();
       const parts = makeSecret();
-      await db.transaction().execute(async (tx) => {
+      const revealed = await db.transaction().execute(async (tx) => {
         const current = await keysRepository.findById(tx, id);
         if (!current || (ownerId !== undefined && current.developer_id !== ownerId)) throw notFound('Key', id);
         if (current.status === 'revoked') throw appError('INVALID_STATE', `Key ${id} is revoked`);
@@ -198,9 +204,12 @@ export function createKeysService(ctx: ModuleContext) {
           throw appError('CONFLICT', `Key ${id} was changed concurrently; retry`);
         }
         await recordAudit(tx, actor, { action: current.hash === null ? 'key.revealed' : 'key.rolled', objectType: 'key', objectId: id, details: {} }, now);
+        return current.hash === null;
       });
       bus.publish({ topic: 'keys', id });
-      return presentKey(await load(id), parts.secret);
+      const key = await load(id);
+      events?.emit('key.rolled', { ...presentKey(key), first_secret: revealed });
+      return presentKey(key, parts.secret);
     },
   };
 }

@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/20261203T1900_initial.js';
 import * as analytics from './migrations/20261203T2000_analytics.js';
 import * as portal from './migrations/20261203T2100_portal.js';
+import * as admin from './migrations/20261203T2120_admin.js';
 
 /** Migrations listed statically so they survive bundling and need no file-system scan. */
 const MIGRATIONS: Record<string, Migration> = {
   '20261203T1900_initial': initial,
   '20261203T2000_analytics': analytics,
   '20261203T2100_portal': portal,
+  '20261203T2120_admin': admin,
 };
 
 class StaticProvider implements MigrationProvider {

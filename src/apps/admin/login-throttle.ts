@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { LoginThrottle } from '../../modules/login-throttle/index.js';
+import { isAppError } from '../../shared/errors.js';
+
+const TOKEN_ROUTE = '/api/v1/auth/tokens';
+
+/**
+ * Puts the admin sign-in throttle in front of `POST /api/v1/auth/tokens` (the UI's
+ * sign-in form calls the throttle itself): a locked account or IP gets 429 with
+ * Retry-After before the password is checked; a 401 counts as a failure.
+ */
+export function registerLoginThrottle(app: FastifyInstance, throttle: LoginThrottle): void {
+  const isLogin = (method: string, url: string | undefined) => method === 'POST' && url === TOKEN_ROUTE;
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (!isLogin(request.method, request.routeOptions.url)) return;
+    const email = (request.body as { email?: unknown } | undefined)?.email;
+    if (typeof email !== 'string') return;
+    try {
+      await throttle.check(email, request.ip);
+    } catch (error) {
+      const retry = isAppError(error) ? (error.details as { retry_after?: number } | undefined)?.retry_after : undefined;
+      if (retry) void reply.header('retry-after', String(retry));
+      throw error;
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (!isLogin(request.method, request.routeOptions.url)) return;
+    const email = (request.body as { email?: unknown } | undefined)?.email;
+    if (typeof email !== 'string') return;
+    if (reply.statusCode === 401) await throttle.recordFailure(email, request.ip);
+    else if (reply.statusCode === 201) await throttle.recordSuccess(email);
+  });
+}
