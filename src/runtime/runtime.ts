@@ -1,25 +1,28 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { createAdminApp } from '../apps/admin/index.js';
 import { createGateway, type Gateway } from '../apps/gateway/index.js';
-import { createPortalApp } from '../apps/portal/index.js';
+import { createPortalApp, keyRequestMailListener, themeRootsFor } from '../apps/portal/index.js';
 import { createAdminsService } from '../modules/admins/index.js';
 import { createAnalyticsRecorder, type AnalyticsRecorder } from '../modules/analytics/index.js';
 import { createApisService } from '../modules/apis/index.js';
 import { createCatalogueService } from '../modules/catalogue/index.js';
-import { createSettingsService, initMeta } from '../modules/content/index.js';
+import { createPagesService, createSettingsService, initMeta } from '../modules/content/index.js';
 import type { ModuleContext } from '../modules/context.js';
 import type { Database } from '../modules/database.js';
-import { createDevelopersService } from '../modules/developers/index.js';
+import { createAccountTokensService, createDevelopersService } from '../modules/developers/index.js';
 import { createKeyRequestsService } from '../modules/key-requests/index.js';
 import { createKeyLimitsService, createKeysService, createUsageService } from '../modules/keys/index.js';
 import { createPoliciesService } from '../modules/policies/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../platform/db/index.js';
 import { createKvBackends, type ChangeBus, type CounterStore, type KvBackends } from '../platform/kv/index.js';
 import type { Logger } from '../platform/logging/logger.js';
+import { createMailer } from '../platform/mail/index.js';
+import { PROJECT_ROOT } from '../platform/http/index.js';
 import { randomToken } from '../shared/crypto.js';
 import { systemClock } from '../shared/time.js';
 import { seedDemo } from './demo-seed.js';
@@ -121,6 +124,13 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       usage: createUsageService({ db: database.db, clock: systemClock, keyLimits }),
       webhooks: notifications.webhooks,
     };
+    // Portal email (issue 4): templates from the active theme; decisions on key requests mailed to the developer.
+    let portalPort = 0;
+    const publicPortalUrl = () => config.public_portal_url ?? `http://${host}:${portalPort || config.portal_port}`;
+    const themesDir = join(PROJECT_ROOT, 'themes');
+    const mailer = createMailer({ smtpUrl: config.smtp_url, from: config.mail_from, logger: logger.child({ part: 'mail' }), themeRoots: async () => themeRootsFor(themesDir, (await services.settings.get()).theme) });
+    closers.push(async () => mailer.close());
+    notifications.events.subscribe(keyRequestMailListener({ mailer, developers: services.developers, catalogue: services.catalogue, settings: services.settings, publicPortalUrl, logger: logger.child({ part: 'mail' }) }));
     if (wants('worker')) {
       notifications.startWorker();
       closers.push(() => notifications.close());
@@ -139,14 +149,27 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
 
     const bodyLimit = config.body_limit_bytes;
     let adminPort = 0;
-    let portalPort = 0;
     if (wants('admin')) {
       const admin = await createAdminApp({ services, logger: logger.child({ part: 'admin' }), bodyLimit, trustProxy: config.trust_proxy, version: VERSION });
       adminPort = await listenFastify(admin, config.admin_port, config.host);
       closers.push(() => admin.close());
     }
     if (wants('portal')) {
-      const portal = await createPortalApp({ services, logger: logger.child({ part: 'portal' }), bodyLimit, trustProxy: config.trust_proxy, secret });
+      const web = {
+        settings: services.settings,
+        pages: createPagesService(ctx),
+        accountTokens: createAccountTokensService(ctx),
+        keyLimits,
+        usage: services.usage,
+        counters,
+        bus,
+        mailer,
+        publicGatewayUrl,
+        publicPortalUrl,
+        sessionTtlHours: config.session_ttl_hours,
+        themesDir,
+      };
+      const portal = await createPortalApp({ services, logger: logger.child({ part: 'portal' }), bodyLimit, trustProxy: config.trust_proxy, secret, web });
       portalPort = await listenFastify(portal, config.portal_port, config.host);
       closers.push(() => portal.close());
     }
