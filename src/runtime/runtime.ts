@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { sql } from 'kysely';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -21,6 +22,7 @@ import { createPoliciesService } from '../modules/policies/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../platform/db/index.js';
 import { createKvBackends, type ChangeBus, type CounterStore, type KvBackends } from '../platform/kv/index.js';
 import type { Logger } from '../platform/logging/logger.js';
+import { addOperationsRoutes, instrumentCounters, instrumentSink, Metrics, startNodeState, type ReadinessReport } from '../platform/metrics/index.js';
 import { createMailer } from '../platform/mail/index.js';
 import { PROJECT_ROOT } from '../platform/http/index.js';
 import { randomToken } from '../shared/crypto.js';
@@ -88,6 +90,39 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       logger: logger.child({ part: 'analytics' }),
     });
 
+    // Operations: one metrics registry per process, read by `/metrics` on every surface.
+    const metrics = new Metrics();
+    metrics.gauge('gatehouse_analytics_buffered_records', 'Raw analytics records waiting to be written', () => analytics.stats().buffered);
+    metrics.gauge('gatehouse_analytics_unflushed_requests', 'Requests aggregated in memory, not yet written to the rollups', () => analytics.stats().pending);
+    metrics.gauge('gatehouse_analytics_dropped_records', 'Raw analytics records dropped since start (buffer full)', () => analytics.stats().dropped);
+    metrics.gauge('gatehouse_analytics_dropped_requests', 'Requests not counted in analytics since start', () => analytics.stats().droppedHits);
+    metrics.gauge('gatehouse_analytics_flush_failures', 'Consecutive failed analytics flushes (0 when the database answers)', () => analytics.stats().failures);
+    metrics.gauge('gatehouse_kv_degraded', '1 while Redis is unreachable and the counters run in their fail mode', () => (shared.status().degraded ? 1 : 0));
+    // A heartbeat file per node identity (services + gateway port) so a restart can report a crash.
+    const ports = config.services.includes('gateway') ? `-g${config.gateway_port}` : '';
+    const nodeState = startNodeState({
+      file: join(config.data_dir, 'nodes', `${[...config.services].sort().join('-')}${ports}.json`),
+      logger: logger.child({ part: 'node' }),
+      read: () => ({ unflushed: analytics.stats().pending, buffered: analytics.stats().buffered }),
+    });
+    const pingDatabase = async (): Promise<boolean> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 1_000);
+      });
+      const ping = sql`select 1`.execute(database.db).then(
+        () => true,
+        () => false,
+      );
+      const ok = await Promise.race([ping, timeout]);
+      clearTimeout(timer);
+      return ok;
+    };
+    const readiness = async (): Promise<ReadinessReport> => {
+      const dbOk = await pingDatabase();
+      return { ready: dbOk, database: dbOk ? 'ok' : 'unreachable', kv: shared.status() };
+    };
+
     const wants = (name: Config['services'][number]) => config.services.includes(name);
     const host = displayHost(config.host);
     let sampleUpstreamPort = 0;
@@ -100,7 +135,19 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     let gateway: Gateway | null = null;
     let gatewayPort = 0;
     if (wants('gateway')) {
-      gateway = await createGateway({ config, db: database.db, bus, counters, analytics, logger: logger.child({ part: 'gateway' }), nodeId });
+      const snapshotOf = (): number => gateway?.snapshotVersion() ?? 0;
+      metrics.gauge('gatehouse_snapshot_version', 'Version of the gateway snapshot in use (rebuilds since start)', snapshotOf);
+      gateway = await createGateway({
+        config,
+        db: database.db,
+        bus,
+        counters: instrumentCounters(counters, metrics),
+        analytics: instrumentSink(analytics, metrics),
+        logger: logger.child({ part: 'gateway' }),
+        nodeId,
+        // The gateway serves from its snapshot without the database, so its readiness does not ping it.
+        ops: { readiness: () => ({ kv: shared.status() }), metrics: () => metrics.exposition() },
+      });
       gatewayPort = await gateway.listen(config.gateway_port, config.host);
     }
     const publicGatewayUrl = config.public_gateway_url ?? `http://${host}:${gatewayPort || config.gateway_port}`;
@@ -151,6 +198,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     let adminPort = 0;
     if (wants('admin')) {
       const admin = await createAdminApp({ services, logger: logger.child({ part: 'admin' }), bodyLimit, trustProxy: config.trust_proxy, version: VERSION });
+      addOperationsRoutes(admin, 'admin', metrics, readiness);
       adminPort = await listenFastify(admin, config.admin_port, config.host);
       closers.push(() => admin.close());
     }
@@ -170,6 +218,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
         themesDir,
       };
       const portal = await createPortalApp({ services, logger: logger.child({ part: 'portal' }), bodyLimit, trustProxy: config.trust_proxy, secret, web });
+      addOperationsRoutes(portal, 'portal', metrics, readiness);
       portalPort = await listenFastify(portal, config.portal_port, config.host);
       closers.push(() => portal.close());
     }
@@ -190,7 +239,15 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
         // Declared order: stop taking traffic and drain, then flush buffers, then close stores.
         if (gateway) await gateway.close();
         for (const close of closers.reverse()) await close().catch(() => undefined);
-        await analytics.close().catch((error: unknown) => logger.error({ err: error }, 'final analytics flush failed'));
+        const flushed = await analytics.close().then(
+          () => true,
+          (error: unknown) => {
+            logger.error({ err: error, unflushed: analytics.stats().pending }, 'final analytics flush failed');
+            return false;
+          },
+        );
+        // Only a node whose last flush went through counts as a clean stop.
+        if (flushed) nodeState.close();
         await shared.close();
         await database.close();
       },

@@ -18,4 +18,16 @@ export interface GatewayCore {
   lastUsed: LastUsedBatcher;
   /** Requests in progress, for draining on close. */
   inFlight: number;
+  /** True once close() started: `/__gatehouse/ready` answers 503 so balancers stop sending. */
+  draining: boolean;
+  /** Readiness details and the Prometheus text, from the composition root (absent in unit tests). */
+  ops: GatewayOps | null;
+  /** Next X-Request-Id for requests that came without one. */
+  nextRequestId: () => string;
+}
+
+export interface GatewayOps {
+  /** Extra readiness details (shared-state status) for `/__gatehouse/ready`. */
+  readiness(): Record<string, unknown>;
+  metrics(): Promise<{ contentType: string; body: string }>;
 }

@@ -49,6 +49,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   hasBody = false;
   host = '';
   connection: string | null = null;
+  /** The client's X-Request-Id (forwarded as sent); null = one is generated when proxying. */
+  requestId: string | null = null;
   /** X-RateLimit-* / X-Quota-* name/value pairs for the proxied response. */
   limitHeaders: string[] | null = null;
   code: GatewayErrorCode | null = null;
@@ -182,7 +184,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const code = errorCode(error);
     const timeout = TIMEOUT_CODES.has(code);
     if (this.closed) return;
-    this.core.logger.debug({ err: error, api_id: this.route?.api.id }, 'upstream call failed');
+    this.core.logger.debug({ err: error, api_id: this.route?.api.id, request_id: this.requestId }, 'upstream call failed');
     this.fail(PREPARED[timeout ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE']);
   }
 
@@ -264,6 +266,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
         continue;
       }
       out.push(name, value);
+    }
+    // Carried to the upstream so its logs and ours can be joined (generated if absent).
+    if (this.requestId === null) {
+      this.requestId = this.core.nextRequestId();
+      out.push('x-request-id', this.requestId);
     }
     const client = this.req.socket.remoteAddress ?? '';
     out.push('x-forwarded-for', forwardedFor === null ? client : `${forwardedFor}, ${client}`);

@@ -6,7 +6,8 @@ import type { AnalyticsSink } from '../../modules/analytics/index.js';
 import type { Db } from '../../modules/database.js';
 import type { ChangeBus } from '../../platform/kv/change-bus.js';
 import type { CounterStore } from '../../platform/kv/counters.js';
-import type { GatewayCore } from './core.js';
+import { randomBytes } from 'node:crypto';
+import type { GatewayCore, GatewayOps } from './core.js';
 import { rawErrorResponse, PREPARED, type GatewayErrorCode } from './errors.js';
 import { LastUsedBatcher } from './last-used.js';
 import { handleRequest } from './pipeline.js';
@@ -14,6 +15,7 @@ import { SnapshotManager, type GatewayLogger } from './snapshots.js';
 import { Upstreams } from './upstreams.js';
 
 export { GATEWAY_ERRORS, type GatewayErrorCode } from './errors.js';
+export type { GatewayOps } from './core.js';
 export { HEALTH_PATH } from './pipeline.js';
 
 export interface GatewayOptions {
@@ -33,6 +35,8 @@ export interface GatewayOptions {
   lastUsedFlushMs?: number;
   /** Change-bus events within this window become one rebuild. Default 25 ms. */
   snapshotDebounceMs?: number;
+  /** `/__gatehouse/ready` details and `/metrics`; without it those paths are not served. */
+  ops?: GatewayOps;
 }
 
 export interface Gateway {
@@ -82,6 +86,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     upstreams,
     lastUsed: new LastUsedBatcher(db, logger, options.lastUsedFlushMs ?? 5_000),
     inFlight: 0,
+    draining: false,
+    ops: options.ops ?? null,
+    nextRequestId: requestIds(),
   };
 
   const server = http.createServer(
@@ -98,6 +105,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
+    core.draining = true;
     unsubscribe();
     snapshots.close();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -132,6 +140,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     },
   };
+}
+
+/**
+ * X-Request-Id values for requests that came without one: a random per-process
+ * prefix and a counter, unique across nodes and restarts without a random draw per
+ * request.
+ */
+function requestIds(): () => string {
+  const prefix = randomBytes(6).toString('hex');
+  let sequence = 0;
+  return () => `${prefix}-${(sequence++).toString(36)}`;
 }
 
 /**

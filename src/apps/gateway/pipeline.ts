@@ -17,6 +17,9 @@ import { matchRoute, type CompiledRule, type KeyEntry } from './snapshot.js';
  */
 
 export const HEALTH_PATH = '/__gatehouse/health';
+export const READY_PATH = '/__gatehouse/ready';
+/** Prometheus text: always here, and at `/metrics` when no API is published there. */
+export const METRICS_PATH = '/__gatehouse/metrics';
 
 export function handleRequest(core: GatewayCore, req: IncomingMessage, res: ServerResponse): void {
   const ex = new Exchange(core, req, res);
@@ -47,11 +50,20 @@ function start(core: GatewayCore, ex: Exchange): void {
     ex.skipRecord = true; // probes every few seconds would drown the analytics
     return ex.json(200, { status: 'ok', snapshot_version: core.snapshots.current.version, node_id: core.nodeId });
   }
+  if (rawPath === READY_PATH) {
+    ex.skipRecord = true;
+    const ready = !core.draining;
+    return ex.json(ready ? 200 : 503, { ready, draining: core.draining, snapshot_version: core.snapshots.current.version, node_id: core.nodeId, ...core.ops?.readiness() });
+  }
+  if (rawPath === METRICS_PATH && core.ops !== null) return metrics(core, ex);
   const path = normalisePath(rawPath);
   if (path === null) return ex.fail(PREPARED.PATH_INVALID);
 
   const route = matchRoute(core.snapshots.current, path);
-  if (route === null) return ex.fail(PREPARED.API_NOT_FOUND);
+  if (route === null) {
+    if (path === '/metrics' && core.ops !== null) return metrics(core, ex);
+    return ex.fail(PREPARED.API_NOT_FOUND);
+  }
   ex.route = route;
   ex.path = path;
   ex.rest = route.prefix.length === 0 ? path : path.slice(route.prefix.length);
@@ -101,6 +113,17 @@ function start(core: GatewayCore, ex: Exchange): void {
   );
 }
 
+function metrics(core: GatewayCore, ex: Exchange): void {
+  ex.skipRecord = true;
+  (core.ops as NonNullable<GatewayCore['ops']>).metrics().then(
+    ({ contentType, body }) => {
+      ex.res.writeHead(200, ['content-type', contentType, 'cache-control', 'no-store']);
+      ex.res.end(body);
+    },
+    () => ex.fail(PREPARED.INTERNAL),
+  );
+}
+
 /**
  * One pass over the raw headers for what the pipeline needs before proxying. Names
  * are lower-cased only when their length matches a header we look for, so most
@@ -122,6 +145,9 @@ function scanHeaders(ex: Exchange): void {
         break;
       case 10:
         if (name.toLowerCase() === 'connection') ex.connection = ex.connection === null ? (raw[i + 1] as string) : `${ex.connection}, ${raw[i + 1] as string}`;
+        break;
+      case 12:
+        if (name.toLowerCase() === 'x-request-id') ex.requestId = raw[i + 1] as string;
         break;
       case 13:
         if (name.toLowerCase() === 'authorization') {

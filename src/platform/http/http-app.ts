@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { AppError, type FieldProblem } from '../../shared/errors.js';
+import { isConnectionError } from '../db/sql.js';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -36,16 +38,30 @@ export function errorBody(code: string, message: string, details?: unknown): { e
 }
 
 /**
+ * node-postgres reports a connection lost mid-query, or a pool that cannot hand out a
+ * client in time, by message only (no code); isConnectionError covers the coded cases.
+ */
+function isDriverDisconnect(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message !== 'string') return false;
+  return /Connection terminated|timeout exceeded when trying to connect|Client was closed|Connection ended unexpectedly/i.test(message);
+}
+
+/**
  * A Fastify instance with the product's error contract: every failure becomes
  * `{error: {code, message, details?}}` with the right status; 5xx never leak internals.
  */
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const serverOptions: FastifyServerOptions = {
     loggerInstance: options.logger,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy,
     return503OnClosing: true,
+    // Request ids: the caller's X-Request-Id when it sends a sane one, else a new UUID;
+    // every log line of the request carries it (reqId) and the response echoes it.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
   };
   const app = Fastify(serverOptions) as unknown as FastifyInstance;
@@ -56,6 +72,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     const first = problems[0];
     const message = first ? `${first.field}: ${first.message}${where}` : 'invalid request';
     return new AppError('VALIDATION_FAILED', message, { fields: problems });
+  });
+
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
   });
 
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
@@ -82,6 +103,14 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.status(fe.statusCode).send(errorBody('VALIDATION_FAILED', fe.message));
+    }
+    if (isConnectionError(error) || isDriverDisconnect(error)) {
+      // The database is down or restarting: say so, without internals, and let clients retry.
+      request.log.warn({ err: error }, 'database unreachable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send(errorBody('SERVICE_UNAVAILABLE', 'The database is unreachable; try again shortly'));
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send(errorBody('INTERNAL', 'Internal error'));
