@@ -16,11 +16,21 @@ import { cpuSecondsOfTrees } from './lib/cpu.js';
 import { combineRounds, runWrk, type LoadSettings } from './lib/load.js';
 import { freePort, HOST } from './lib/net.js';
 import { HELP, parseOptions, type BenchOptions } from './lib/options.js';
-import { ProcessGroup } from './lib/processes.js';
-import { computeRatios, formatReport, writeReport, type BenchReport, type TargetOutcome } from './lib/report.js';
+import { ProcessGroup, runToEnd } from './lib/processes.js';
+import type { RateLoadArgs, RateLoadResult } from './lib/rate-load.js';
+import {
+  computeGoals,
+  computeRatios,
+  formatReport,
+  writeReport,
+  type BenchReport,
+  type FixedRateOutcome,
+  type TargetOutcome,
+} from './lib/report.js';
 import {
   BENCH_PATH,
   startNodeChild,
+  keysTarget,
   TARGETS,
   TargetUnavailable,
   type BenchContext,
@@ -44,6 +54,7 @@ function errorText(error: unknown): string {
 
 async function main(options: BenchOptions, group: ProcessGroup, tmpDir: string): Promise<number> {
   const startedAt = new Date().toISOString();
+  keysTarget.count = options.keys;
   const wants = (id: TargetId): boolean => options.targets.includes(id);
 
   // --- Tools: wrk is required; nginx and Express Gateway only make their own target unavailable. ---
@@ -181,6 +192,67 @@ async function main(options: BenchOptions, group: ProcessGroup, tmpDir: string):
     if (load.non2xx > 0) outcome.reason = `${load.non2xx} of ${load.requests} responses were not 2xx/3xx under load`;
   }
 
+  // --- Constant-rate pass: the same request at a fixed rate, open loop, so latency is
+  // not throughput seen from the other side (as it is with wrk's closed loop). Targets
+  // whose closed-loop throughput is below 1.5× the rate are skipped: they would only
+  // queue. Rounds interleave like the throughput rounds.
+  const fixedRate =
+    options.rate > 0
+      ? {
+          rate: options.rate,
+          durationS: options.rateDurationS,
+          warmupS: 2,
+          rounds: settings.rounds,
+          tool: 'bench/lib/rate-load.ts',
+        }
+      : null;
+  if (fixedRate) {
+    for (const outcome of outcomes) {
+      if (outcome.status !== 'measured' || !outcome.load || !running.has(outcome.id)) continue;
+      outcome.fixedRate = { rounds: [] };
+      if (outcome.id === 'gatehouse-100k-keys')
+        outcome.fixedRate.skipped = 'same pipeline as Gatehouse; timed at full load only';
+      else if (outcome.load.rps < fixedRate.rate * 1.5)
+        outcome.fixedRate.skipped = `its throughput (${Math.round(outcome.load.rps)} req/s) is below 1.5× the rate`;
+    }
+    for (let round = 1; round <= fixedRate.rounds; round++) {
+      for (const outcome of outcomes) {
+        if (group.stopping) throw new Error('interrupted');
+        const target = running.get(outcome.id);
+        const fr = outcome.fixedRate;
+        if (!target || !fr || fr.skipped || outcome.status !== 'measured') continue;
+        log(
+          `fixed rate ${outcome.id}: ${fixedRate.rate} req/s (${round === 1 ? `${fixedRate.warmupS} s warm-up + ` : ''}${fixedRate.durationS} s)`,
+        );
+        try {
+          const cpuBefore = target.pids.length > 0 ? cpuSecondsOfTrees(target.pids) : null;
+          const result = await runRateLoad(group, {
+            url: target.url,
+            headers: target.headers,
+            rate: fixedRate.rate,
+            durationS: fixedRate.durationS,
+            warmupS: round === 1 ? fixedRate.warmupS : 0,
+            maxConnections: 64,
+          });
+          const cpuAfter = target.pids.length > 0 ? cpuSecondsOfTrees(target.pids) : null;
+          fr.rounds.push({
+            round,
+            result,
+            cpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+          });
+          log(
+            `  ${outcome.id}: p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms (written→done p99 ${result.serviceLatencyMs.p99} ms), ` +
+              `${result.completed}/${result.sent} answered, non-2xx ${result.non2xx}`,
+          );
+        } catch (error) {
+          fr.skipped = `failed: ${errorText(error)}`;
+          log(`fixed rate failed: ${outcome.id}: ${fr.skipped}`);
+        }
+      }
+    }
+    for (const outcome of outcomes) if (outcome.fixedRate) combineFixedRate(outcome.fixedRate);
+  }
+
   for (const outcome of outcomes) {
     const target = running.get(outcome.id);
     if (!target?.finish) continue;
@@ -196,16 +268,78 @@ async function main(options: BenchOptions, group: ProcessGroup, tmpDir: string):
     startedAt,
     finishedAt: new Date().toISOString(),
     mode: options.mode,
-    settings: { ...settings, tool: 'wrk', path: BENCH_PATH },
+    settings: { ...settings, tool: 'wrk', path: BENCH_PATH, fixedRate, keys: options.keys },
     environment: await environment(group, binaries),
     targets: outcomes,
     ratios: computeRatios(outcomes),
   };
+  if (fixedRate) {
+    const p99 = (id: string, pick: 'latencyMs' | 'serviceLatencyMs'): number | null =>
+      outcomes.find((o) => o.id === id)?.fixedRate?.combined?.[pick].p99 ?? null;
+    const diff = (pick: 'latencyMs' | 'serviceLatencyMs'): number | null => {
+      const ours = p99('gatehouse', pick);
+      const bare = p99('bare-proxy', pick);
+      return ours === null || bare === null ? null : Math.round((ours - bare) * 1000) / 1000;
+    };
+    report.fixedRate = {
+      rate: fixedRate.rate,
+      p99DiffMs: diff('latencyMs'),
+      serviceP99DiffMs: diff('serviceLatencyMs'),
+    };
+  }
+  report.goals = computeGoals(report);
   // Interrupted runs leave latest.json alone: half a run is not a result.
   if (group.stopping) throw new Error('interrupted');
   const file = writeReport(RESULTS_DIR, report);
   process.stdout.write(`\n${formatReport(report)}\n\nresults: ${file} (and bench/results/latest.json)\n`);
   return outcomes.some((o) => o.status === 'failed') ? 1 : 0;
+}
+
+/** Runs bench/lib/rate-load.ts as its own process (its CPU is not the target's) and reads its JSON line. */
+async function runRateLoad(group: ProcessGroup, args: RateLoadArgs): Promise<RateLoadResult> {
+  const result = await runToEnd(
+    group,
+    'rate-load',
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'rate-load.ts'), JSON.stringify(args)],
+    { cwd: ROOT, timeoutMs: (args.durationS + args.warmupS + 30) * 1000 },
+  );
+  const line = result.stdout.trim().split('\n').pop() ?? '';
+  if (result.code !== 0 || !line.startsWith('{'))
+    throw new Error(`rate-load exited with ${result.code ?? 'a signal'}: ${result.stderr || result.stdout}`);
+  return JSON.parse(line) as RateLoadResult;
+}
+
+/** Percentiles: median of the rounds' (no histograms to merge, as with wrk); counts summed. */
+function combineFixedRate(fr: FixedRateOutcome): void {
+  if (fr.rounds.length === 0) return;
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const results = fr.rounds.map((r) => r.result);
+  const pct = (pick: 'latencyMs' | 'serviceLatencyMs') => ({
+    p50: median(results.map((r) => r[pick].p50)),
+    p90: median(results.map((r) => r[pick].p90)),
+    p99: median(results.map((r) => r[pick].p99)),
+    p999: median(results.map((r) => r[pick].p999)),
+    max: Math.max(...results.map((r) => r[pick].max)),
+  });
+  const completed = results.reduce((n, r) => n + r.completed, 0);
+  const cpu = fr.rounds.map((r) => r.cpuSeconds);
+  fr.combined = {
+    rate: results[0]!.rate,
+    completed,
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    latencyMs: pct('latencyMs'),
+    serviceLatencyMs: pct('serviceLatencyMs'),
+    cpuUsPerRequest:
+      cpu.some((c) => c === null) || completed === 0
+        ? null
+        : (cpu.reduce<number>((n, c) => n + c!, 0) * 1e6) / completed,
+  };
 }
 
 async function environment(

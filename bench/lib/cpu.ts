@@ -53,3 +53,17 @@ export function cpuSecondsOfTrees(roots: number[]): number | null {
   }
   return ticks / TICKS_PER_SECOND;
 }
+
+/** Resident memory of one process from /proc/<pid>/status, in MB: now (VmRSS) and its peak (VmHWM). */
+export function memoryOfProcess(pid: number): { rssMb: number; peakRssMb: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+    const rss = kb('VmRSS');
+    const peak = kb('VmHWM');
+    if (!Number.isFinite(rss)) return null;
+    return { rssMb: Math.round(rss / 102.4) / 10, peakRssMb: Math.round(peak / 102.4) / 10 };
+  } catch {
+    return null;
+  }
+}

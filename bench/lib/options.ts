@@ -8,7 +8,7 @@ import type { TargetId } from './targets.js';
 export type Mode = 'single' | 'cluster';
 
 export const MODE_TARGETS: Record<Mode, TargetId[]> = {
-  single: ['direct', 'bare-proxy', 'gatehouse', 'nginx', 'express-gateway'],
+  single: ['direct', 'bare-proxy', 'gatehouse', 'gatehouse-100k-keys', 'nginx', 'express-gateway'],
   cluster: ['direct', 'bare-proxy', 'nginx', 'gatehouse-cluster'],
 };
 
@@ -22,18 +22,27 @@ export interface BenchOptions {
   rounds: number;
   /** Keep the temp dir (configs, SQLite file, logs) for a look afterwards. */
   keepTmp: boolean;
+  /** Constant-rate pass: requests per second (0 = no such pass) and timed seconds per round. */
+  rate: number;
+  rateDurationS: number;
+  /** Active keys loaded by the gatehouse-100k-keys target. */
+  keys: number;
 }
 
 const HELP = `npm run bench [-- options]
 
   --mode single|cluster   single (default): one Gatehouse node beside its peers;
                           cluster: two nodes on one Redis (not implemented yet)
-  --targets a,b,…         subset of: direct, bare-proxy, gatehouse, nginx, express-gateway
+  --targets a,b,…         subset of: direct, bare-proxy, gatehouse, gatehouse-100k-keys,
+                          nginx, express-gateway
   --duration N            timed seconds per target        (env BENCH_DURATION, default 10)
   --warmup N              warm-up seconds per target      (env BENCH_WARMUP, default 2)
   --connections N         wrk connections                 (env BENCH_CONNECTIONS, default 50)
   --threads N             wrk threads                     (env BENCH_THREADS, default 1)
   --rounds N              timed passes per target, interleaved (env BENCH_ROUNDS, default 2)
+  --rate N                constant-rate pass, req/s; 0 = none (env BENCH_RATE, default 1000)
+  --rate-duration N       timed seconds per round of it   (env BENCH_RATE_DURATION, default 10)
+  --keys N                keys of gatehouse-100k-keys     (env BENCH_KEYS, default 100000)
   --keep-tmp              keep the temp dir               (env BENCH_KEEP_TMP=1)
 `;
 
@@ -56,7 +65,19 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     else if (arg === '--keep-tmp') flags.set('keep-tmp', '1');
     else flags.set(arg.slice(2), argv[++i] ?? '');
   }
-  const known = new Set(['mode', 'targets', 'duration', 'warmup', 'connections', 'threads', 'rounds', 'keep-tmp']);
+  const known = new Set([
+    'mode',
+    'targets',
+    'duration',
+    'warmup',
+    'connections',
+    'threads',
+    'rounds',
+    'keep-tmp',
+    'rate',
+    'rate-duration',
+    'keys',
+  ]);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n\n${HELP}`);
 
   const mode = flags.get('mode') ?? env.BENCH_MODE ?? 'single';
@@ -83,6 +104,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     threads: integer('threads', flags.get('threads') ?? env.BENCH_THREADS, 1, 1),
     rounds: integer('rounds', flags.get('rounds') ?? env.BENCH_ROUNDS, 2, 1),
     keepTmp: flags.has('keep-tmp') || env.BENCH_KEEP_TMP === '1',
+    rate: integer('rate', flags.get('rate') ?? env.BENCH_RATE, 1000, 0),
+    rateDurationS: integer('rate-duration', flags.get('rate-duration') ?? env.BENCH_RATE_DURATION, 10, 1),
+    keys: integer('keys', flags.get('keys') ?? env.BENCH_KEYS, 100_000, 2),
   };
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult, LoadSettings } from './load.js';
+import type { Percentiles, RateLoadResult } from './rate-load.js';
 import type { Mode } from './options.js';
 import type { Check, TargetId } from './targets.js';
 
@@ -22,6 +23,33 @@ export interface TargetOutcome {
   warmupRequests?: number;
   /** What the target reported when it was stopped (Gatehouse: its analytics recorder's stats). */
   details?: Record<string, unknown>;
+  /** The constant-rate pass (open loop, `--rate` req/s): each round, and the rounds combined. */
+  fixedRate?: FixedRateOutcome;
+}
+
+export interface FixedRateOutcome {
+  /** Why the target was not run at the fixed rate (e.g. its throughput is below the rate). */
+  skipped?: string;
+  rounds: { round: number; result: RateLoadResult; cpuSeconds: number | null }[];
+  /** Percentiles: the median of the rounds'; counts summed. */
+  combined?: {
+    rate: number;
+    completed: number;
+    non2xx: number;
+    errors: number;
+    latencyMs: Percentiles;
+    serviceLatencyMs: Percentiles;
+    cpuUsPerRequest: number | null;
+  };
+}
+
+/** One target of issue 3 ("What it must show"), judged from this run. */
+export interface Goal {
+  name: string;
+  want: string;
+  got: string;
+  /** null when this run did not measure it. */
+  met: boolean | null;
 }
 
 export interface Ratio {
@@ -40,16 +68,25 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   mode: Mode;
-  settings: LoadSettings & { tool: string; path: string };
+  settings: LoadSettings & {
+    tool: string;
+    path: string;
+    fixedRate: { rate: number; durationS: number; warmupS: number; rounds: number; tool: string } | null;
+    keys: number;
+  };
   environment: Record<string, string | number>;
   targets: TargetOutcome[];
   ratios: Ratio[];
+  /** p99 at the fixed rate, Gatehouse minus bare proxy (ms), both ways of measuring. */
+  fixedRate?: { rate: number; p99DiffMs: number | null; serviceP99DiffMs: number | null };
+  goals?: Goal[];
 }
 
 const SHORT: Record<TargetId, string> = {
   direct: 'direct',
   'bare-proxy': 'bare proxy',
   gatehouse: 'Gatehouse',
+  'gatehouse-100k-keys': 'Gatehouse 100k keys',
   nginx: 'nginx',
   'express-gateway': 'Express Gateway',
   'gatehouse-cluster': 'Gatehouse ×2',
@@ -63,6 +100,7 @@ export function computeRatios(targets: TargetOutcome[]): Ratio[] {
   const ours: TargetId = byId.has('gatehouse-cluster') ? 'gatehouse-cluster' : 'gatehouse';
   for (const peer of ['bare-proxy', 'nginx', 'express-gateway'] as const)
     if (byId.has(peer) && byId.has(ours)) pairs.push([ours, peer]);
+  if (byId.has('gatehouse-100k-keys') && byId.has('gatehouse')) pairs.push(['gatehouse-100k-keys', 'gatehouse']);
   return pairs.map(([a, b]) => {
     const x = byId.get(a);
     const y = byId.get(b);
@@ -158,12 +196,140 @@ export function formatReport(report: BenchReport): string {
     lines.push(...failedChecks);
   }
 
+  const rated = report.targets.filter((t) => t.fixedRate);
+  const fr = report.settings.fixedRate;
+  if (fr && rated.length > 0) {
+    lines.push('');
+    lines.push(
+      `fixed rate: ${fmtInt(fr.rate)} req/s open loop (${fr.tool}), ${fr.warmupS} s warm-up + ${fr.rounds > 1 ? `${fr.rounds} interleaved rounds × ` : ''}${fr.durationS} s; ` +
+        'latency from the time each request was due (coordinated omission corrected) and from when it was written',
+    );
+    const frRows: string[][] = [
+      [
+        'target',
+        'answered',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'max ms',
+        'p99 written→done',
+        'CPU µs/req',
+        'non-2xx',
+        'errors',
+      ],
+    ];
+    for (const t of rated) {
+      const c = t.fixedRate!.combined;
+      if (!c) {
+        frRows.push([t.label, `skipped: ${t.fixedRate!.skipped ?? ''}`, '', '', '', '', '', '', '', '']);
+        continue;
+      }
+      frRows.push([
+        t.label,
+        fmtInt(c.completed),
+        fmtMs(c.latencyMs.p50),
+        fmtMs(c.latencyMs.p99),
+        fmtMs(c.latencyMs.p999),
+        fmtMs(c.latencyMs.max),
+        fmtMs(c.serviceLatencyMs.p99),
+        c.cpuUsPerRequest == null ? '—' : fmtInt(c.cpuUsPerRequest),
+        String(c.non2xx),
+        String(c.errors),
+      ]);
+    }
+    lines.push(table(frRows, [false, true, true, true, true, true, true, true, true, true]));
+    if (report.fixedRate) {
+      const d = report.fixedRate;
+      const fmtD = (n: number | null): string => (n === null ? '—' : `${n >= 0 ? '+' : ''}${n.toFixed(2)} ms`);
+      lines.push(
+        `Gatehouse − bare proxy at ${fmtInt(d.rate)} req/s: p99 ${fmtD(d.p99DiffMs)} (due→done), ${fmtD(d.serviceP99DiffMs)} (written→done)`,
+      );
+    }
+  }
+
+  const memoryRows: string[][] = [
+    ['target', 'keys', 'snapshot build ms', 'RSS at ready MB', 'RSS after load MB', 'peak RSS MB', 'heap with keys MB'],
+  ];
+  for (const t of report.targets) {
+    const memory = t.details?.memory as
+      { atReady: { rssMb: number } | null; afterLoad: { rssMb: number; peakRssMb: number } | null } | undefined;
+    if (!memory) continue;
+    const keys = t.details?.keys as { count: number; snapshotBuildMs: number; heapLoadedMb: number } | undefined;
+    memoryRows.push([
+      t.label,
+      fmtInt(keys?.count ?? 1),
+      keys ? fmtInt(keys.snapshotBuildMs) : '—',
+      memory.atReady ? memory.atReady.rssMb.toFixed(1) : '—',
+      memory.afterLoad ? memory.afterLoad.rssMb.toFixed(1) : '—',
+      memory.afterLoad ? memory.afterLoad.peakRssMb.toFixed(1) : '—',
+      keys ? keys.heapLoadedMb.toFixed(1) : '—',
+    ]);
+  }
+  if (memoryRows.length > 1) {
+    lines.push('');
+    lines.push('memory (VmRSS from /proc; "at ready" = database loaded, snapshot built, before any load)');
+    lines.push(table(memoryRows, [false, true, true, true, true, true, true]));
+  }
+
   lines.push('');
   lines.push('ratios within this run (req/s ratio > 1 = faster; latency and CPU ratio > 1 = slower / costlier)');
   const ratioRows: string[][] = [['', 'req/s', 'p50', 'p99', 'CPU/req']];
   for (const r of report.ratios) ratioRows.push([r.name, fmtX(r.rps), fmtX(r.p50), fmtX(r.p99), fmtX(r.cpuPerRequest)]);
   lines.push(table(ratioRows, [false, true, true, true, true]));
+
+  if (report.goals && report.goals.length > 0) {
+    lines.push('');
+    lines.push('issue 3 targets, judged from this run');
+    const goalRows: string[][] = [['', 'target', 'this run', '']];
+    for (const g of report.goals)
+      goalRows.push([g.name, g.want, g.got, g.met === null ? 'not measured' : g.met ? 'met' : 'NOT met']);
+    lines.push(table(goalRows, [false, false, false, false]));
+  }
   return lines.join('\n');
+}
+
+/** Issue 3's targets, from the ratios, the fixed-rate pass and the many-keys target of this one run. */
+export function computeGoals(report: Pick<BenchReport, 'ratios' | 'targets' | 'fixedRate'>): Goal[] {
+  const ratio = (name: string): number | null => report.ratios.find((r) => r.name === name)?.rps ?? null;
+  const goal = (
+    name: string,
+    want: string,
+    value: number | null,
+    ok: (v: number) => boolean,
+    show: (v: number) => string,
+  ): Goal => ({
+    name,
+    want,
+    got: value === null ? '—' : show(value),
+    met: value === null ? null : ok(value),
+  });
+  const x = (v: number): string => `${v.toFixed(2)}×`;
+  const goals = [
+    goal('throughput vs bare proxy', '≥ 0.9×', ratio('Gatehouse / bare proxy'), (v) => v >= 0.9, x),
+    goal('throughput vs Express Gateway', '≥ 10×', ratio('Gatehouse / Express Gateway'), (v) => v >= 10, x),
+    goal('throughput vs nginx', '≥ 0.4×', ratio('Gatehouse / nginx'), (v) => v >= 0.4, x),
+    goal(
+      `p99 at ${report.fixedRate ? fmtInt(report.fixedRate.rate) : '—'} req/s vs bare proxy`,
+      '≤ +1 ms',
+      report.fixedRate?.p99DiffMs ?? null,
+      (v) => v <= 1,
+      (v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)} ms`,
+    ),
+  ];
+  const many = report.targets.find((t) => t.id === 'gatehouse-100k-keys');
+  const keys = many?.details?.keys as { count: number } | undefined;
+  const memory = many?.details?.memory as { afterLoad: { rssMb: number; peakRssMb: number } | null } | undefined;
+  const peak = many?.status === 'measured' && memory?.afterLoad ? memory.afterLoad.peakRssMb : null;
+  goals.push(
+    goal(
+      `RSS with ${keys ? fmtInt(keys.count) : '100,000'} keys (peak)`,
+      '< 300 MB',
+      peak,
+      (v) => v < 300,
+      (v) => `${v.toFixed(1)} MB`,
+    ),
+  );
+  return goals;
 }
 
 /** Writes bench-<timestamp>.json and latest.json; returns the timestamped path. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { EXIT_UNAVAILABLE, READY_PATTERN, UPSTREAM_BODY } from '../targets/child.js';
+import { memoryOfProcess } from './cpu.js';
 import { HOST, freePort, httpRequest, waitForPort, type HttpAnswer } from './net.js';
 import { writeNginxConfig } from './nginx.js';
 import { waitForLine, type Child, type ProcessGroup } from './processes.js';
@@ -7,7 +8,8 @@ import { waitForLine, type Child, type ProcessGroup } from './processes.js';
 /** The path every target is asked for; each proxies it to the upstream, which answers any path. */
 export const BENCH_PATH = '/bench/hello';
 
-export type TargetId = 'direct' | 'bare-proxy' | 'gatehouse' | 'nginx' | 'express-gateway' | 'gatehouse-cluster';
+export type TargetId =
+  'direct' | 'bare-proxy' | 'gatehouse' | 'gatehouse-100k-keys' | 'nginx' | 'express-gateway' | 'gatehouse-cluster';
 
 export interface BenchContext {
   group: ProcessGroup;
@@ -150,62 +152,117 @@ const bareProxy: TargetSpec = {
   },
 };
 
-const gatehouse: TargetSpec = {
-  id: 'gatehouse',
-  label: 'Gatehouse (key + access + rate limit + quota + analytics)',
-  async start(ctx) {
-    const port = await freePort();
-    const workDir = join(ctx.tmpDir, 'gatehouse');
-    const { child, info } = await startNodeChild(ctx, 'gatehouse', 'gatehouse', {
-      BENCH_PORT: String(port),
-      BENCH_UPSTREAM_URL: ctx.upstreamUrl,
-      BENCH_WORK_DIR: workDir,
-    });
-    const key = String(info.key);
-    const url = `http://${HOST}:${port}${BENCH_PATH}`;
-    const withKey = { authorization: `Bearer ${key}` };
-    return {
-      url,
-      headers: withKey,
-      pids: [child.pid],
-      // Stopping it drains the gateway and flushes analytics; it then prints the recorder's stats.
-      finish: async () => {
-        let stats: string | null = null;
-        const off = child.onStdoutLine((line) => {
-          if (line.startsWith('STATS ')) stats = line.slice('STATS '.length);
-        });
-        await ctx.group.stop(child, 20_000);
-        off();
-        return stats === null
-          ? { analytics: 'no stats printed on shutdown' }
-          : { analytics: JSON.parse(stats) as unknown };
-      },
-      verify: async () => {
-        const ok = await passesThrough(url, withKey);
-        const answer = await httpRequest(url, { headers: withKey }).catch(() => null);
-        return [
-          ok,
-          await expectAnswer('401 without a key', url, {}, { status: 401 }),
-          await expectAnswer(
-            '401 with a wrong key',
-            url,
-            { authorization: 'Bearer gh_NotAKeyNotAKeyNotAKeyNotAKey0000' },
-            { status: 401 },
-          ),
-          {
-            name: 'rate-limit and quota headers present',
-            ok:
-              answer !== null &&
-              answer.headers['x-ratelimit-limit'] !== undefined &&
-              answer.headers['x-quota-limit'] !== undefined,
-            required: false,
-            detail: `x-ratelimit-limit=${String(answer?.headers['x-ratelimit-limit'])} x-quota-limit=${String(answer?.headers['x-quota-limit'])}`,
-          },
-        ];
-      },
-    };
-  },
-};
+/**
+ * Gatehouse with its whole pipeline. `keys` > 1 loads that many active keys first
+ * (the 100k-keys memory target): its READY line carries the build time, memory and a
+ * 1,000-key sample check, which become required checks here.
+ */
+function gatehouseTarget(id: TargetId, label: () => string, keys: () => number): TargetSpec {
+  return {
+    id,
+    get label() {
+      return label();
+    },
+    async start(ctx) {
+      const port = await freePort();
+      const workDir = join(ctx.tmpDir, id);
+      const count = keys();
+      const { child, info } = await startNodeChild(ctx, id, 'gatehouse', {
+        BENCH_PORT: String(port),
+        BENCH_UPSTREAM_URL: ctx.upstreamUrl,
+        BENCH_WORK_DIR: workDir,
+        BENCH_KEYS: String(count),
+      });
+      const loaded = info.keys as KeysLoaded | undefined;
+      const memoryAtReady = memoryOfProcess(child.pid);
+      const key = String(info.key);
+      const url = `http://${HOST}:${port}${BENCH_PATH}`;
+      const withKey = { authorization: `Bearer ${key}` };
+      return {
+        url,
+        headers: withKey,
+        pids: [child.pid],
+        // Stopping it drains the gateway and flushes analytics; it then prints the recorder's stats.
+        finish: async () => {
+          // Memory after the timed rounds, before the drain: what the process holds while serving.
+          const memoryAfterLoad = memoryOfProcess(child.pid);
+          let stats: string | null = null;
+          const off = child.onStdoutLine((line) => {
+            if (line.startsWith('STATS ')) stats = line.slice('STATS '.length);
+          });
+          await ctx.group.stop(child, 20_000);
+          off();
+          return {
+            analytics: stats === null ? 'no stats printed on shutdown' : (JSON.parse(stats) as unknown),
+            memory: { atReady: memoryAtReady, afterLoad: memoryAfterLoad },
+            ...(loaded ? { keys: loaded } : {}),
+          };
+        },
+        verify: async () => {
+          const ok = await passesThrough(url, withKey);
+          const answer = await httpRequest(url, { headers: withKey }).catch(() => null);
+          return [
+            ok,
+            await expectAnswer('401 without a key', url, {}, { status: 401 }),
+            await expectAnswer(
+              '401 with a wrong key',
+              url,
+              { authorization: 'Bearer gh_NotAKeyNotAKeyNotAKeyNotAKey0000' },
+              { status: 401 },
+            ),
+            {
+              name: 'rate-limit and quota headers present',
+              ok:
+                answer !== null &&
+                answer.headers['x-ratelimit-limit'] !== undefined &&
+                answer.headers['x-quota-limit'] !== undefined,
+              required: false,
+              detail: `x-ratelimit-limit=${String(answer?.headers['x-ratelimit-limit'])} x-quota-limit=${String(answer?.headers['x-quota-limit'])}`,
+            },
+            ...(loaded
+              ? [
+                  {
+                    name: `${loaded.sampled} of the ${count.toLocaleString('en-US')} keys answer 200 through the gateway`,
+                    ok: loaded.sampled > 0 && loaded.sampledOk === loaded.sampled && loaded.wrongKeyStatus === 401,
+                    required: true,
+                    detail: `${loaded.sampledOk} ok; a wrong key got ${loaded.wrongKeyStatus}; snapshot built in ${loaded.snapshotBuildMs} ms; RSS ${memoryAtReady?.rssMb ?? '?'} MB`,
+                  },
+                ]
+              : []),
+          ];
+        },
+      };
+    },
+  };
+}
+
+/** What the many-keys Gatehouse child reports on READY (bench/targets/gatehouse.ts). */
+interface KeysLoaded {
+  count: number;
+  insertMs: number;
+  snapshotBuildMs: number;
+  rssBeforeGatewayMb: number;
+  heapBeforeGatewayMb: number;
+  rssLoadedMb: number;
+  heapLoadedMb: number;
+  sampled: number;
+  sampledOk: number;
+  wrongKeyStatus: number;
+}
+
+/** Active keys loaded by the `gatehouse-100k-keys` target (`--keys`, env BENCH_KEYS). */
+export const keysTarget = { count: 100_000 };
+
+const gatehouse = gatehouseTarget(
+  'gatehouse',
+  () => 'Gatehouse (key + access + rate limit + quota + analytics)',
+  () => 1,
+);
+const gatehouseManyKeys = gatehouseTarget(
+  'gatehouse-100k-keys',
+  () => `Gatehouse, same, ${keysTarget.count.toLocaleString('en-US')} active keys loaded`,
+  () => keysTarget.count,
+);
 
 const nginx: TargetSpec = {
   id: 'nginx',
@@ -277,6 +334,7 @@ export const TARGETS: Record<TargetId, TargetSpec> = {
   direct,
   'bare-proxy': bareProxy,
   gatehouse,
+  'gatehouse-100k-keys': gatehouseManyKeys,
   nginx,
   'express-gateway': expressGateway,
   'gatehouse-cluster': gatehouseCluster,

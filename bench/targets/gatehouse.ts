@@ -7,11 +7,20 @@
  * (src/runtime/runtime.ts).
  *
  * Announces `READY {"port", "key"}` with the key's secret, sent by the bench as
- * `Authorization: Bearer <secret>`. On SIGTERM it drains, flushes analytics and prints
+ * `Authorization: Bearer <secret>`.
+ *
+ * With `BENCH_KEYS=N` (N > 1) the database holds N active keys (the bench's one plus
+ * N − 1 more on the same policy, bulk-inserted) before the gateway boots, so the
+ * snapshot maps N hashes. READY then also reports the snapshot build time, the
+ * process's memory with the keys loaded, and a check of 1,000 randomly chosen keys
+ * through the gateway itself (each must get the upstream's 200). On SIGTERM it drains, flushes analytics and prints
  * `STATS {…}` (the recorder's counters), so the report can show that every timed
  * request was recorded.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createGateway } from '../../src/apps/gateway/index.js';
 import { DEFAULTS, type Config } from '../../src/config/index.js';
 import { createAnalyticsRecorder } from '../../src/modules/analytics/index.js';
@@ -32,6 +41,7 @@ const port = envPort('BENCH_PORT');
 const upstream = requiredEnv('BENCH_UPSTREAM_URL');
 const workDir = requiredEnv('BENCH_WORK_DIR');
 const nodeId = process.env.BENCH_NODE_ID ?? 'bench-1';
+const keyCount = Math.max(1, Number(process.env.BENCH_KEYS ?? '1') || 1);
 
 const config: Config = {
   ...DEFAULTS,
@@ -137,6 +147,50 @@ await keysRepository.insert(
   [policyId],
 );
 
+// --- Optionally many more active keys on the same policy (BENCH_KEYS). ---
+const SAMPLE_SIZE = 1_000;
+const sample: string[] = [];
+let insertMs = 0;
+if (keyCount > 1) {
+  const started = performance.now();
+  const extra = keyCount - 1;
+  // Which of the extra keys are checked through the gateway afterwards.
+  const every = Math.max(1, Math.floor(extra / SAMPLE_SIZE));
+  const BATCH = 500;
+  await handle.db.transaction().execute(async (trx) => {
+    for (let from = 0; from < extra; from += BATCH) {
+      const rows = [];
+      const links = [];
+      for (let i = from; i < Math.min(extra, from + BATCH); i++) {
+        const keySecret = `gh_${randomBytes(30).toString('base64url')}`;
+        if (i % every === 0 && sample.length < SAMPLE_SIZE) sample.push(keySecret);
+        const id = newId('key');
+        rows.push({
+          id,
+          developer_id: developerId,
+          catalogue_id: null,
+          name: `bench ${i}`,
+          policy_ids: JSON.stringify([policyId]),
+          prefix: keySecret.slice(0, 7),
+          last4: keySecret.slice(-4),
+          hash: createHash('sha256').update(keySecret).digest('hex'),
+          status: 'active' as const,
+          expires_at: null,
+          meta: '{}',
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        });
+        links.push({ key_id: id, policy_id: policyId });
+      }
+      await trx.insertInto('keys').values(rows).execute();
+      await trx.insertInto('key_policies').values(links).execute();
+    }
+  });
+  insertMs = performance.now() - started;
+}
+const memoryBeforeGateway = process.memoryUsage();
+
 // --- The gateway, wired as src/runtime/runtime.ts wires it. ---
 const bus = new MemoryChangeBus();
 const counters = new MemoryCounterStore();
@@ -148,6 +202,7 @@ const analytics = createAnalyticsRecorder({
   rawRetentionHours: config.analytics_raw_retention_hours,
   logger: logger.child({ part: 'analytics' }),
 });
+const buildStarted = performance.now();
 const gateway = await createGateway({
   config,
   db: handle.db,
@@ -157,9 +212,46 @@ const gateway = await createGateway({
   logger: logger.child({ part: 'gateway' }),
   nodeId,
 });
+const buildMs = performance.now() - buildStarted;
 await gateway.listen(port, config.host);
 
-announceReady({ port, key: secret, nodeId });
+/** Status of one GET through this gateway with `keySecret`. */
+function statusWith(keySecret: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: config.host, port, path: '/bench/hello', headers: { authorization: `Bearer ${keySecret}` } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+let keysReport: Record<string, unknown> | undefined;
+if (keyCount > 1) {
+  let ok = 0;
+  for (const s of sample) if ((await statusWith(s)) === 200) ok++;
+  const wrong = await statusWith(`gh_${randomBytes(30).toString('base64url')}`);
+  const mb = (n: number): number => Math.round(n / 104_857.6) / 10;
+  const after = process.memoryUsage();
+  keysReport = {
+    count: keyCount,
+    insertMs: Math.round(insertMs),
+    snapshotBuildMs: Math.round(buildMs),
+    rssBeforeGatewayMb: mb(memoryBeforeGateway.rss),
+    heapBeforeGatewayMb: mb(memoryBeforeGateway.heapUsed),
+    rssLoadedMb: mb(after.rss),
+    heapLoadedMb: mb(after.heapUsed),
+    sampled: sample.length,
+    sampledOk: ok,
+    wrongKeyStatus: wrong,
+  };
+}
+
+announceReady({ port, key: secret, nodeId, ...(keysReport ? { keys: keysReport } : {}) });
 // Shutdown in the runtime's order: stop accepting and drain, flush analytics, close stores.
 onStop(async () => {
   await gateway.close();
