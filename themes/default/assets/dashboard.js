@@ -28,7 +28,7 @@
       }),
       latency: latency && new window.Chart(latency, {
         type: 'line',
-        data: { labels: data.labels, datasets: [{ label: 'p95 (ms)', data: data.p95, borderColor: '#6f42c1', spanGaps: true, pointRadius: 0 }] },
+        data: { labels: data.labels, datasets: [{ label: 'p95 (ms)', data: data.p95, borderColor: '#6f42c1', spanGaps: true, pointRadius: 2 }] },
         options: Object.assign({}, common, { scales: { y: { beginAtZero: true } } })
       })
     };

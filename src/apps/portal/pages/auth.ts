@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EMAIL_VERIFICATION_TTL_MS, PASSWORD_RESET_TTL_MS } from '../../../modules/developers/index.js';
 import { isAppError } from '../../../shared/errors.js';
+import { checkFieldValues } from '../../../shared/fields.js';
 import { sendMail, signIn, signOut, type PortalPageDeps } from './deps.js';
 import { EMAIL_PATTERN, fieldErrors, fieldViews, formBody, isFormError, prefixed, safeNext } from './forms.js';
 
@@ -39,7 +40,11 @@ export function registerAuthPages(app: FastifyInstance, deps: PortalPageDeps): v
     if (!EMAIL_PATTERN.test(email) || email.length > 254) errors.email = 'Enter a valid email address';
     if (password.length < 8) errors.password = 'Use at least 8 characters';
     else if (password.length > 200) errors.password = 'Use at most 200 characters';
-    if (Object.keys(errors).length > 0) return signupPage(request, reply, { email, fields }, errors, 400);
+    if (Object.keys(errors).length > 0) {
+      // Show every problem at once: the custom fields are checked here too.
+      for (const problem of checkFieldValues(settings.signup_fields, fields, 'fields').problems) errors[problem.field] ??= problem.message;
+      return signupPage(request, reply, { email, fields }, errors, 400);
+    }
     let created;
     try {
       created = await services.developers.register({ email, password, fields });
