@@ -19,6 +19,20 @@ class ClientClosedError extends Error {
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** Where a response finds its Exchange, for the shared 'close'/'drain' listeners below. */
+const EXCHANGE = Symbol('gatehouse.exchange');
+type ResponseWithExchange = ServerResponse & { [EXCHANGE]?: Exchange };
+
+// Listeners shared by every request (`this` is the response) instead of two arrow
+// functions per Exchange, which under tsx also cost a `__name` call each, plus the
+// wrapper `once` allocates: 0.8–1.2% of the gateway's CPU in a profile at 6k req/s.
+function onResponseClose(this: ResponseWithExchange): void {
+  this[EXCHANGE]?.clientClosed();
+}
+function onResponseDrain(this: ResponseWithExchange): void {
+  this[EXCHANGE]?.clientDrained();
+}
+
 /** Status recorded when the client left before any response was written (nginx's convention). */
 const CLIENT_CLOSED = 499;
 
@@ -66,6 +80,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private upstreamDone = false;
   private abortUpstream: ((error?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
+  private drainListening = false;
 
   constructor(
     private readonly core: GatewayCore,
@@ -75,7 +90,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.at = core.now();
     this.started = performance.now();
     core.inFlight++;
-    res.once('close', this.onClientClose);
+    (res as ResponseWithExchange)[EXCHANGE] = this;
+    // 'close' comes once per response: `on` with a shared function, no `once` wrapper.
+    res.on('close', onResponseClose);
   }
 
   /** Answers with a gateway error; `extra` adds header name/value pairs. */
@@ -118,7 +135,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (path === '') path = '/';
     if (this.query !== '') path += `?${this.query}`;
     this.dispatched = true;
-    this.res.on('drain', this.onClientDrain);
     this.upstreamStarted = performance.now();
     const options: Dispatcher.DispatchOptions = {
       path,
@@ -169,8 +185,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     this.bytesOut += chunk.length;
     if (this.closed) return false;
-    // false = the client socket is full: undici pauses the upstream until 'drain'.
-    return this.res.write(chunk);
+    // false = the client socket is full: undici pauses the upstream until 'drain'. The
+    // listener is added then, not for every request (small bodies never need it).
+    if (this.res.write(chunk)) return true;
+    if (!this.drainListening) {
+      this.drainListening = true;
+      this.res.on('drain', onResponseDrain);
+    }
+    return false;
   }
 
   onComplete(): void {
@@ -190,11 +212,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // --- client side -----------------------------------------------------------
 
-  private readonly onClientDrain = (): void => {
+  /** The client socket took what was written: let undici read the upstream again. */
+  clientDrained(): void {
     this.resumeUpstream?.();
-  };
+  }
 
-  private readonly onClientClose = (): void => {
+  /** The response finished or the client went away. */
+  clientClosed(): void {
+    if (this.closed) return;
     this.closed = true;
     this.core.inFlight--;
     if (this.dispatched && !this.upstreamDone) {
@@ -202,7 +227,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.abortUpstream?.(new ClientClosedError());
     }
     if (!this.skipRecord) this.record();
-  };
+  }
 
   private record(): void {
     const res = this.res;
@@ -291,7 +316,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const value = (raw[i + 1] as Buffer).toString('latin1');
       const lower = name.toLowerCase();
       if (lower === 'connection') {
-        named = connectionTokens(value);
+        // The usual `keep-alive` / `close` name no header: skip the split (most responses).
+        if (!isPlainConnection(value)) named = connectionTokens(value);
         continue;
       }
       if (isHopByHop(lower)) continue;
@@ -310,6 +336,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (limits !== null) for (const h of limits) out.push(h);
     return out;
   }
+}
+
+function isPlainConnection(value: string): boolean {
+  return value.length <= 10 && (value === 'keep-alive' || value === 'close' || value.toLowerCase() === 'keep-alive' || value.toLowerCase() === 'close');
 }
 
 function errorCode(error: unknown): string {
