@@ -197,7 +197,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     const bodyLimit = config.body_limit_bytes;
     let adminPort = 0;
     if (wants('admin')) {
-      const admin = await createAdminApp({ services, logger: logger.child({ part: 'admin' }), bodyLimit, trustProxy: config.trust_proxy, version: VERSION });
+      const admin = await createAdminApp({ services, logger: logger.child({ part: 'admin' }), bodyLimit, trustProxy: config.trust_proxy, version: VERSION, secret, sessionTtlHours: config.session_ttl_hours, gatewayUrl: gatewayPort > 0 || config.public_gateway_url ? publicGatewayUrl : null });
       addOperationsRoutes(admin, 'admin', metrics, readiness);
       adminPort = await listenFastify(admin, config.admin_port, config.host);
       closers.push(() => admin.close());

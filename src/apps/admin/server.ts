@@ -6,6 +6,10 @@ import { bearerToken, type AdminServices } from './context.js';
 import { registerAdminRoutes } from './routes/resources.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerPageRoutes } from './routes/pages.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+import { registerLoginThrottle } from './login-throttle.js';
+import { registerAdminUi } from './ui/index.js';
+import { createLoginThrottle } from '../../modules/login-throttle/index.js';
 
 export interface AdminAppOptions {
   services: AdminServices;
@@ -13,6 +17,11 @@ export interface AdminAppOptions {
   bodyLimit: number;
   trustProxy: boolean;
   version: string;
+  /** Signs the dashboard's session cookie and CSRF tokens. */
+  secret: string;
+  sessionTtlHours: number;
+  /** Where the dashboard's "test call" sends requests (null: no gateway known). */
+  gatewayUrl: string | null;
 }
 
 /** The admin surface: REST API under /api/v1 with its OpenAPI 3.1 document. */
@@ -25,6 +34,8 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
     const token = bearerToken(request);
     request.admin = token ? await services.admins.fromToken(token) : null;
   });
+  const throttle = createLoginThrottle({ db: services.ctx.db, clock: services.ctx.clock });
+  registerLoginThrottle(app, throttle);
 
   await app.register(swagger, {
     openapi: {
@@ -41,9 +52,14 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
       registerAdminRoutes(api, services);
       registerAnalyticsRoutes(api, services);
       registerPageRoutes(api, services.ctx);
+      registerWebhookRoutes(api, services);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
+  );
+
+  await app.register(async (ui) =>
+    registerAdminUi(ui, { services, secret: options.secret, sessionTtlHours: options.sessionTtlHours, throttle, gatewayUrl: options.gatewayUrl }),
   );
 
   app.get('/__gatehouse/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -138,6 +138,60 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
       await db.updateTable('admin_tokens').set({ revoked_at: clock.now() }).where('token_hash', '=', sha256Hex(token)).execute();
     },
 
+    /** An admin's live personal API tokens (listed by prefix; the token itself is never shown again). */
+    async listTokens(adminId: string): Promise<{ id: string; name: string; prefix: string; expires_at: string | null; last_used_at: string | null; created_at: string }[]> {
+      const rows = await db
+        .selectFrom('admin_tokens')
+        .selectAll()
+        .where('admin_id', '=', adminId)
+        .where('kind', '=', 'api')
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', clock.now())]))
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, expires_at: toIso(r.expires_at), last_used_at: toIso(r.last_used_at), created_at: toIso(r.created_at) ?? '' }));
+    },
+
+    /** Changes one's own password (the current one is required) and ends every other session and token-less login. */
+    async changePassword(adminId: string, current: string, next: string): Promise<void> {
+      const row = await db.selectFrom('admin_users').selectAll().where('id', '=', adminId).executeTakeFirst();
+      if (!row) throw notFound('Admin', adminId);
+      if (!(await verifyPassword(current, row.password_hash))) throw appError('VALIDATION_FAILED', 'The current password is wrong', { fields: [{ field: 'current_password', message: 'is wrong' }] });
+      if (next.length < 8 || next.length > 200) throw appError('VALIDATION_FAILED', 'The new password must have 8 to 200 characters', { fields: [{ field: 'password', message: 'must have 8 to 200 characters' }] });
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable('admin_users').set({ password_hash: await hashPassword(next), updated_at: now }).where('id', '=', adminId).execute();
+        await tx.updateTable('admin_tokens').set({ revoked_at: now }).where('admin_id', '=', adminId).where('kind', '=', 'session').where('revoked_at', 'is', null).execute();
+        await recordAudit(tx, { type: 'admin', id: adminId }, { action: 'admin.password_changed', objectType: 'admin', objectId: adminId, details: {} }, now);
+      });
+    },
+
+    /**
+     * Owner changes another admin's role or status. The last active owner cannot be
+     * demoted or deactivated; deactivating ends the admin's sessions and tokens.
+     */
+    async update(actor: Actor, id: string, patch: { role?: AdminRole; status?: 'active' | 'inactive'; name?: string }): Promise<AdminResponse> {
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        const row = await tx.selectFrom('admin_users').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!row) throw notFound('Admin', id);
+        const losesOwner = row.role === 'owner' && row.status === 'active' && ((patch.role !== undefined && patch.role !== 'owner') || patch.status === 'inactive');
+        if (losesOwner) {
+          const owners = await tx.selectFrom('admin_users').select('id').where('role', '=', 'owner').where('status', '=', 'active').execute();
+          if (owners.length <= 1) throw appError('INVALID_STATE', 'This is the last active owner; make someone else owner first');
+        }
+        const set: Partial<AdminUsersTable> = { updated_at: now };
+        if (patch.role !== undefined) set.role = patch.role;
+        if (patch.status !== undefined) set.status = patch.status;
+        if (patch.name !== undefined) set.name = patch.name;
+        await tx.updateTable('admin_users').set(set).where('id', '=', id).execute();
+        if (patch.status === 'inactive') await tx.updateTable('admin_tokens').set({ revoked_at: now }).where('admin_id', '=', id).where('revoked_at', 'is', null).execute();
+        await recordAudit(tx, actor, { action: 'admin.updated', objectType: 'admin', objectId: id, details: { role: patch.role, status: patch.status } }, now);
+      });
+      const row = await db.selectFrom('admin_users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return presentAdmin(row);
+    },
+
     async revokeToken(adminId: string, tokenId: string): Promise<void> {
       const changed = await db.updateTable('admin_tokens').set({ revoked_at: clock.now() }).where('id', '=', tokenId).where('admin_id', '=', adminId).executeTakeFirst();
       if (Number(changed.numUpdatedRows) !== 1) throw notFound('Token', tokenId);
