@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs node:test over every *.test.ts under the given folders (default: src and test,
-// except browser tests, which need chromium: run them with `npm run test:browser`).
+// except browser tests, which need chromium: run them with `npm run test:browser`, and
+// the multi-process scale-out suite: `npm run test:scaleout`).
 // Node 20's --test does not expand globs, so the files are listed here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const skip = new Set(['node_modules', 'browser', 'data']);
+const skip = new Set(['node_modules', 'browser', 'data', 'scaleout']);
 const files = [];
 function walk(dir) {
   for (const name of readdirSync(dir)) {
