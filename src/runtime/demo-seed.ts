@@ -1,17 +1,20 @@
 import type { ApisService } from '../modules/apis/index.js';
 import type { CatalogueService } from '../modules/catalogue/index.js';
+import type { DocsService } from '../modules/docs/index.js';
 import type { PoliciesService } from '../modules/policies/index.js';
 import { SYSTEM_ACTOR } from '../modules/context.js';
+import { SAMPLE_PETSTORE_OPENAPI } from './sample-openapi.js';
 
 export interface DemoServices {
   apis: ApisService;
   policies: PoliciesService;
   catalogue: CatalogueService;
+  docs: DocsService;
 }
 
 /**
  * On an empty database: a sample API served by the built-in upstream, a policy and
- * a public, auto-approved catalogue entry. Returns false when there was data already.
+ * a public, auto-approved catalogue entry with the sample API's OpenAPI documentation. Returns false when there was data already.
  */
 export async function seedDemo(s: DemoServices, sampleUpstreamUrl: string): Promise<boolean> {
   const existing = await s.apis.list({ limit: 1 });
@@ -36,7 +39,7 @@ export async function seedDemo(s: DemoServices, sampleUpstreamUrl: string): Prom
     active: true,
     tags: ['demo'],
   });
-  await s.catalogue.create(SYSTEM_ACTOR, {
+  const entry = await s.catalogue.create(SYSTEM_ACTOR, {
     name: 'Pet Store (Free)',
     slug: 'pet-store-free',
     short_description: 'A sample API to try Gatehouse: list and look up pets.',
@@ -47,5 +50,6 @@ export async function seedDemo(s: DemoServices, sampleUpstreamUrl: string): Prom
     visibility: 'public',
     tags: ['demo', 'pets'],
   });
+  await s.docs.put(SYSTEM_ACTOR, entry.id, { text: SAMPLE_PETSTORE_OPENAPI, format: 'openapi', contentType: 'application/yaml' });
   return true;
 }

@@ -16,6 +16,7 @@ import { createPagesService, createSettingsService, initMeta } from '../modules/
 import type { ModuleContext } from '../modules/context.js';
 import type { Database } from '../modules/database.js';
 import { createAccountTokensService, createDevelopersService } from '../modules/developers/index.js';
+import { createDocsService, createWorkerImporter } from '../modules/docs/index.js';
 import { createKeyRequestsService } from '../modules/key-requests/index.js';
 import { createKeyLimitsService, createKeysService, createUsageService } from '../modules/keys/index.js';
 import { createPoliciesService } from '../modules/policies/index.js';
@@ -157,12 +158,16 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     const keyLimits = createKeyLimitsService({ db: database.db, counters, clock: systemClock });
     const notifications = createNotifications({ config, db: database.db, clock: systemClock, logger, keyLimits });
     const keys = createKeysService(ctx, notifications.events);
+    // Spec imports run in a worker thread with a heap limit and a deadline (modules/docs).
+    const docsImporter = createWorkerImporter();
+    closers.push(() => docsImporter.close());
     const services = {
       ctx,
       admins: createAdminsService(session),
       apis: createApisService(ctx),
       policies: createPoliciesService(ctx),
       catalogue: createCatalogueService({ ...ctx, publicGatewayUrl }),
+      docs: createDocsService({ ...ctx, importer: docsImporter, maxBytes: config.docs_max_bytes }),
       developers: createDevelopersService(session, notifications.events),
       keyRequests: createKeyRequestsService(ctx, notifications.keyRequestEvents),
       keys,

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   SIGNUP_DISABLED: { status: 403, message: 'Sign-up is switched off' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   UNPROCESSABLE: { status: 422, message: 'The content could not be processed' },
+  SPEC_INVALID: { status: 422, message: 'The documentation could not be imported' },
   TOO_MANY_REQUESTS: { status: 429, message: 'Too many attempts, try again later' },
   INTERNAL: { status: 500, message: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable' },

@@ -6,6 +6,7 @@ import type { CatalogueService } from '../../modules/catalogue/index.js';
 import type { SettingsService } from '../../modules/content/index.js';
 import type { Actor, ModuleContext } from '../../modules/context.js';
 import type { DevelopersService } from '../../modules/developers/index.js';
+import type { DocsService } from '../../modules/docs/index.js';
 import type { KeyRequestsService } from '../../modules/key-requests/index.js';
 import type { KeyLimitsService, KeysService } from '../../modules/keys/index.js';
 import type { PoliciesService } from '../../modules/policies/index.js';
@@ -19,6 +20,7 @@ export interface AdminServices {
   apis: ApisService;
   policies: PoliciesService;
   catalogue: CatalogueService;
+  docs: DocsService;
   developers: DevelopersService;
   keyRequests: KeyRequestsService;
   keys: KeysService;

@@ -5,6 +5,7 @@ import { createHttpApp } from '../../platform/http/index.js';
 import { bearerToken, type AdminServices } from './context.js';
 import { registerAdminRoutes } from './routes/resources.js';
 import { registerAnalyticsRoutes } from './routes/analytics.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import { registerPageRoutes } from './routes/pages.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerLoginThrottle } from './login-throttle.js';
@@ -51,6 +52,7 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
     async (api) => {
       registerAdminRoutes(api, services);
       registerAnalyticsRoutes(api, services);
+      await registerDocsRoutes(api, services.docs);
       registerPageRoutes(api, services.ctx);
       registerWebhookRoutes(api, services);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
