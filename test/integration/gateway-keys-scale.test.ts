@@ -31,6 +31,13 @@ function rssMb(): number {
   return process.memoryUsage().rss / 1_048_576;
 }
 
+/**
+ * RSS of this process before any dialect loaded its keys. V8 keeps pages it used, so
+ * with `DIALECTS=sqlite,postgres` the second dialect starts from the first one's high
+ * mark: each dialect is judged as a fresh process would be, baseline + its own growth.
+ */
+let processBaseline: number | null = null;
+
 for (const dialect of dialects()) {
   void describe(`gateway with ${KEYS.toLocaleString('en-US')} active keys on ${dialect}`, () => {
     let h: Harness;
@@ -47,6 +54,7 @@ for (const dialect of dialects()) {
       const policy = await h.createPolicy([{ apiId: api.id }]);
       await h.changed('apis');
       rssBefore = rssMb();
+      processBaseline ??= rssBefore;
 
       const now = Date.now();
       const every = KEYS / SAMPLE;
@@ -98,7 +106,8 @@ for (const dialect of dialects()) {
       // Logged so a run shows the figures, not only pass/fail.
       process.stdout.write(`${dialect}: ${KEYS} keys: ${line}\n`);
       assert.ok(buildMs < BUILD_LIMIT_MS, line);
-      assert.ok(rssLoaded < RSS_LIMIT_MB, line);
+      const total = (processBaseline ?? rssBefore) + (rssLoaded - rssBefore);
+      assert.ok(total < RSS_LIMIT_MB, `${line}; as a fresh process: ${total.toFixed(1)} MB`);
     });
 
     it('admits each sampled key and refuses an unknown one', async () => {
