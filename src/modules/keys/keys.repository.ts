@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Executor } from '../database.js';
 import { updateVersioned } from '../versioned.js';
 import type { KeysTable } from './keys.table.js';
@@ -41,7 +41,8 @@ export const keysRepository = {
   async list(db: Executor, filter: KeyListFilter): Promise<KeysTable[]> {
     let q = db.selectFrom('keys').selectAll().orderBy('id').limit(filter.limit);
     if (filter.developerId) q = q.where('developer_id', '=', filter.developerId);
-    if (filter.prefix) q = q.where('prefix', 'like', `${filter.prefix.replace(/[%_\\]/g, '')}%`);
+    // Key prefixes contain `_` (gh_…), a LIKE wildcard: escape it instead of dropping it.
+    if (filter.prefix) q = q.where(sql<boolean>`prefix like ${`${filter.prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`} escape '\\'`);
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.after) q = q.where('id', '>', filter.after);
     return q.execute();
