@@ -10,6 +10,7 @@ import { registerPageRoutes } from './routes/pages.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerLoginThrottle } from './login-throttle.js';
 import { registerAdminUi } from './ui/index.js';
+import { docsUploader } from './ui/docs-upload.js';
 import { createLoginThrottle } from '../../modules/login-throttle/index.js';
 
 export interface AdminAppOptions {
@@ -61,7 +62,7 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
   );
 
   await app.register(async (ui) =>
-    registerAdminUi(ui, { services, secret: options.secret, sessionTtlHours: options.sessionTtlHours, throttle, gatewayUrl: options.gatewayUrl }),
+    registerAdminUi(ui, { services, secret: options.secret, sessionTtlHours: options.sessionTtlHours, throttle, gatewayUrl: options.gatewayUrl, importDocs: docsUploader(services.docs) }),
   );
 
   app.get('/__gatehouse/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
