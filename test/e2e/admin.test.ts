@@ -130,6 +130,27 @@ for (const dialect of dialects()) {
       assert.ok(actions.includes('developer.updated'));
     });
 
+    test('admins get an email when a key request waits for approval, unless switched off', async () => {
+      const manual = await system.admin.post('/api/v1/catalogue', { name: 'Reviewed <Orders>', policy_id: policyId, approval: 'manual' });
+      const dev = await signUpDeveloper(system, 'waits@example.com');
+      const request = await dev.post('/api/v1/key-requests', { catalogue_id: manual.body.id, key_name: 'staging' });
+      assert.equal(request.body.status, 'pending');
+      const sent = () => system.logs().split('\n').filter((l) => l.includes('Key request waiting for approval'));
+      assert.ok(await eventually(async () => sent().length >= 1, 2000), 'a notification was sent');
+      const mail = JSON.parse(sent()[0]!) as { mail: { to: string; subject: string; text: string } };
+      assert.equal(mail.mail.to, 'owner@example.com');
+      assert.equal(mail.mail.subject, 'Key request waiting for approval: Reviewed <Orders>');
+      assert.match(mail.mail.text, /waits@example\.com asked for access to Reviewed <Orders> \(key "staging"\)/);
+      assert.ok(!sent().some((l) => l.includes('viewer@example.com')), 'viewers are not notified');
+
+      await system.admin.patch('/api/v1/settings', { notify_admins_on_request: false });
+      const before = sent().length;
+      const other = await signUpDeveloper(system, 'quiet@example.com');
+      await other.post('/api/v1/key-requests', { catalogue_id: manual.body.id, key_name: 'staging' });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(sent().length, before, 'no email when switched off');
+    });
+
     test('admin sign-in is throttled per account, and a good password does not get through the lock', async () => {
       const anon = system.admin.withToken('');
       await system.admin.post('/api/v1/admins', { email: 'throttled@example.com', password: 'right-password-1', role: 'admin' });
