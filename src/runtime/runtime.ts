@@ -211,6 +211,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       const web = {
         settings: services.settings,
         pages: createPagesService(ctx),
+        docs: services.docs,
         accountTokens: createAccountTokensService(ctx),
         keyLimits,
         usage: services.usage,

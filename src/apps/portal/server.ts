@@ -3,12 +3,14 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { PagesService, SettingsService } from '../../modules/content/index.js';
 import type { AccountTokensService } from '../../modules/developers/index.js';
+import type { DocsService } from '../../modules/docs/index.js';
 import type { KeyLimitsService, UsageService } from '../../modules/keys/index.js';
 import { createHttpApp, PROJECT_ROOT, readSessionCookie, registerAssets, registerWeb, type WebOptions } from '../../platform/http/index.js';
 import type { ChangeBus, CounterStore } from '../../platform/kv/index.js';
 import type { Mailer } from '../../platform/mail/index.js';
 import { isAppError } from '../../shared/errors.js';
 import { registerDeveloperApi, type PortalServices } from './api.js';
+import { registerDocsPages } from './docs-pages.js';
 import { registerAuthPages } from './pages/auth.js';
 import { registerCataloguePages } from './pages/catalogue.js';
 import { registerCmsPages } from './pages/cms.js';
@@ -23,6 +25,8 @@ import { createPortalViews } from './pages/view.js';
 export interface PortalWebOptions {
   settings: SettingsService;
   pages: PagesService;
+  /** API documentation (issue 5): the docs pages and the developer API's documentation route. */
+  docs: DocsService;
   accountTokens: AccountTokensService;
   keyLimits: KeyLimitsService;
   usage: UsageService;
@@ -94,7 +98,7 @@ export async function createPortalApp(options: PortalAppOptions): Promise<Fastif
     logger: options.logger,
     publicGatewayUrl: w.publicGatewayUrl,
     usage: w.usage,
-    hasDocsPage: false,
+    hasDocsPage: true,
   };
 
   await app.register(async (html) => {
@@ -122,6 +126,7 @@ export async function createPortalApp(options: PortalAppOptions): Promise<Fastif
     registerCataloguePages(html, deps);
     registerKeyPages(html, deps);
     registerDashboardPages(html, deps);
+    await registerDocsPages(html, { services: { ...services, docs: w.docs }, views, web });
     registerCmsPages(html, deps);
   });
   return app;
