@@ -319,12 +319,14 @@ export function computeGoals(report: Pick<BenchReport, 'ratios' | 'targets' | 'f
   const many = report.targets.find((t) => t.id === 'gatehouse-100k-keys');
   const keys = many?.details?.keys as { count: number } | undefined;
   const memory = many?.details?.memory as { afterLoad: { rssMb: number; peakRssMb: number } | null } | undefined;
-  const peak = many?.status === 'measured' && memory?.afterLoad ? memory.afterLoad.peakRssMb : null;
+  // While serving, after the timed rounds (the peak, also in the memory table, includes
+  // the snapshot build's transient garbage).
+  const serving = many?.status === 'measured' && memory?.afterLoad ? memory.afterLoad.rssMb : null;
   goals.push(
     goal(
-      `RSS with ${keys ? fmtInt(keys.count) : '100,000'} keys (peak)`,
+      `RSS with ${keys ? fmtInt(keys.count) : '100,000'} keys, serving`,
       '< 300 MB',
-      peak,
+      serving,
       (v) => v < 300,
       (v) => `${v.toFixed(1)} MB`,
     ),
