@@ -121,6 +121,13 @@ for (const dialect of dialects()) {
       assert.equal(noAuth.status, 401);
     });
 
+    test('the OpenAPI document lists the webhook and export routes and none of the dashboard pages', async () => {
+      const doc = await system.admin.get('/api/v1/openapi.json');
+      for (const path of ['/webhooks', '/webhooks/{id}/deliveries', '/webhook-deliveries/{id}/retry', '/analytics/requests.csv']) assert.ok(doc.body.paths[path], path);
+      for (const path of ['/login', '/apis/new', '/analytics.csv', '/key-requests/bulk']) assert.equal(doc.body.paths[path], undefined, path);
+      assert.ok(doc.body.paths['/apis'].post.requestBody, 'the REST /apis is not shadowed by the dashboard page');
+    });
+
     test('audit events cannot be changed or deleted', async () => {
       for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
         const res = await system.admin.request(method, '/api/v1/audit-events', method === 'DELETE' ? undefined : {});

@@ -31,6 +31,10 @@ export interface AdminUiOptions {
  * route, every form carries a CSRF token, and Liquid escapes all output.
  */
 export async function registerAdminUi(app: FastifyInstance, options: AdminUiOptions): Promise<void> {
+  // HTML routes are not part of the REST API's OpenAPI document (some share its paths).
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   const web: WebOptions = { secret: options.secret, sessionCookie: ADMIN_SESSION_COOKIE, sessionTtlSeconds: options.sessionTtlHours * 3600 };
   await registerWeb(app, web);
   await registerAssets(app, [join(ADMIN_VIEWS_DIR, 'assets')]);
