@@ -282,6 +282,15 @@ for (const dialect of dialects()) {
       assert.equal(locked.status, 429, 'locked even with the right password');
       assert.ok(Number(locked.headers.get('retry-after')) > 0);
       assert.match(locked.html, /Too many failed log-ins/);
+      // The developer JSON API shares the count: it is no way around the lock.
+      const api = await system.portal.post('/api/v1/auth/tokens', { email: 'throttle@example.com', password: 'portal-pass-1' });
+      assert.equal(api.status, 429);
+      assert.equal(api.body.error.code, 'TOO_MANY_REQUESTS');
+      assert.ok(Number(api.headers.get('retry-after')) > 0);
+      // Another account from another browser is not locked by this one (per-account count).
+      const other = new Browser(portal);
+      await signUp(other, 'throttle-other@example.com');
+      assert.equal((await logIn(other, 'throttle-other@example.com')).status, 303);
     });
 
     test('sign-up can be switched off; custom CSS and a theme override apply', async () => {

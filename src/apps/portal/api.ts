@@ -12,7 +12,7 @@ import {
 } from '../../modules/developers/index.js';
 import { KeyRequestCreateBody, KeyRequestResponse, type KeyRequestsService } from '../../modules/key-requests/index.js';
 import { KeyResponse, presentKey, type KeysService } from '../../modules/keys/index.js';
-import { appError } from '../../shared/errors.js';
+import { AppError, appError } from '../../shared/errors.js';
 
 /** Usage figures for the developer dashboard (analytics + live counters). */
 export interface DeveloperUsage {
@@ -47,8 +47,15 @@ function me(request: FastifyRequest): Developer {
   return request.developer;
 }
 
+/** Failed log-in counting shared with the HTML portal (pages/throttle.ts), so neither surface bypasses it. */
+export interface LoginGuard {
+  retryAfter(email: string, ip: string): Promise<number>;
+  failed(email: string, ip: string): Promise<void>;
+  succeeded(email: string): Promise<void>;
+}
+
 /** The headless portal: everything the HTML portal does, as JSON (DESIGN §4). */
-export function registerDeveloperApi(app: FastifyInstance, s: PortalServices): void {
+export function registerDeveloperApi(app: FastifyInstance, s: PortalServices, guard?: LoginGuard): void {
   app.addHook('onRequest', async (request) => {
     const token = bearer(request);
     request.developer = token ? await s.developers.fromToken(token) : null;
@@ -59,7 +66,20 @@ export function registerDeveloperApi(app: FastifyInstance, s: PortalServices): v
   );
 
   app.post<{ Body: { email: string; password: string } }>('/auth/tokens', { schema: { body: LoginBody } }, async (request, reply) => {
-    const developer = await s.developers.authenticate(request.body.email, request.body.password);
+    const { email, password } = request.body;
+    const wait = guard ? await guard.retryAfter(email, request.ip) : 0;
+    if (wait > 0) {
+      void reply.header('retry-after', String(wait));
+      throw appError('TOO_MANY_REQUESTS', `Too many failed log-ins; try again in ${Math.ceil(wait / 60)} minute(s)`, { retry_after: wait });
+    }
+    let developer: Developer;
+    try {
+      developer = await s.developers.authenticate(email, password);
+    } catch (error) {
+      if (guard && error instanceof AppError && error.code === 'INVALID_CREDENTIALS') await guard.failed(email, request.ip);
+      throw error;
+    }
+    await guard?.succeeded(email);
     return reply.status(201).send({ token: await s.developers.createToken(developer.id, 'api') });
   });
   app.delete('/auth/tokens/current', async (request, reply) => {

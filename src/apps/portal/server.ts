@@ -68,7 +68,8 @@ export async function createPortalApp(options: PortalAppOptions): Promise<Fastif
   const app = createHttpApp({ logger: options.logger, bodyLimit: options.bodyLimit, trustProxy: options.trustProxy });
   const { web: w, services } = options;
   app.decorateRequest('developer', null);
-  await app.register(async (api) => registerDeveloperApi(api, services), { prefix: '/api/v1' });
+  const throttle = createLoginThrottle(w.counters, { ...DEFAULT_PORTAL_LOGIN_LIMITS, ...w.loginLimits }, services.ctx.clock);
+  await app.register(async (api) => registerDeveloperApi(api, services, throttle), { prefix: '/api/v1' });
   app.get('/__gatehouse/health', async () => ({ status: 'ok' }));
 
   const web: WebOptions = { secret: options.secret, sessionCookie: PORTAL_SESSION_COOKIE, sessionTtlSeconds: w.sessionTtlHours * 3600 };
@@ -92,7 +93,7 @@ export async function createPortalApp(options: PortalAppOptions): Promise<Fastif
     keyLimits: w.keyLimits,
     mailer: w.mailer,
     views,
-    throttle: createLoginThrottle(w.counters, { ...DEFAULT_PORTAL_LOGIN_LIMITS, ...w.loginLimits }, services.ctx.clock),
+    throttle,
     web,
     publicPortalUrl: w.publicPortalUrl,
     logger: options.logger,
