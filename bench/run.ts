@@ -143,10 +143,14 @@ async function main(options: BenchOptions, group: ProcessGroup, tmpDir: string):
       try {
         if (round === 1 && settings.warmupS > 0) {
           log(`warm-up ${outcome.id} (${settings.warmupS} s)`);
-          const warmup = await runWrk(group, wrk, target.url, target.headers, {
-            ...settings,
-            durationS: settings.warmupS,
-          });
+          const warmup = await runWrk(
+            group,
+            wrk,
+            target.url,
+            target.headers,
+            { ...settings, durationS: settings.warmupS },
+            target.wrkScript,
+          );
           outcome.warmupRequests = warmup.requests;
         }
         log(
@@ -154,7 +158,7 @@ async function main(options: BenchOptions, group: ProcessGroup, tmpDir: string):
         );
         const cpuBefore = target.pids.length > 0 ? cpuSecondsOfTrees(target.pids) : null;
         const upstreamBefore = cpuSecondsOfTrees([ctx.upstreamPid]);
-        const load = await runWrk(group, wrk, target.url, target.headers, settings);
+        const load = await runWrk(group, wrk, target.url, target.headers, settings, target.wrkScript);
         const cpuAfter = target.pids.length > 0 ? cpuSecondsOfTrees(target.pids) : null;
         const upstreamAfter = cpuSecondsOfTrees([ctx.upstreamPid]);
         const spent = (before: number | null, after: number | null): number | null =>

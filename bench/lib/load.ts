@@ -30,8 +30,10 @@ export async function runWrk(
   url: string,
   headers: Record<string, string>,
   settings: { connections: number; threads: number; durationS: number },
+  script?: string,
 ): Promise<LoadResult> {
   const args = [
+    ...(script ? ['-s', script] : []),
     `-c${settings.connections}`,
     `-t${settings.threads}`,
     `-d${settings.durationS}s`,

@@ -9,7 +9,8 @@ export type Mode = 'single' | 'cluster';
 
 export const MODE_TARGETS: Record<Mode, TargetId[]> = {
   single: ['direct', 'bare-proxy', 'gatehouse', 'gatehouse-100k-keys', 'nginx', 'express-gateway'],
-  cluster: ['direct', 'bare-proxy', 'nginx', 'gatehouse-cluster'],
+  // One node in memory, one node on Redis, two nodes on Redis: ratios within one run.
+  cluster: ['direct', 'gatehouse', 'gatehouse-redis', 'gatehouse-cluster'],
 };
 
 export interface BenchOptions {
@@ -32,13 +33,15 @@ export interface BenchOptions {
 const HELP = `npm run bench [-- options]
 
   --mode single|cluster   single (default): one Gatehouse node beside its peers;
-                          cluster: two nodes on one Redis (not implemented yet)
+                          cluster: one node (memory), one node on Redis and two
+                          nodes on one Redis (wrk threads split across the nodes)
   --targets a,b,…         subset of: direct, bare-proxy, gatehouse, gatehouse-100k-keys,
                           nginx, express-gateway
   --duration N            timed seconds per target        (env BENCH_DURATION, default 10)
   --warmup N              warm-up seconds per target      (env BENCH_WARMUP, default 2)
   --connections N         wrk connections                 (env BENCH_CONNECTIONS, default 50)
-  --threads N             wrk threads                     (env BENCH_THREADS, default 1)
+  --threads N             wrk threads                     (env BENCH_THREADS, default 1;
+                          2 in cluster mode, one per node)
   --rounds N              timed passes per target, interleaved (env BENCH_ROUNDS, default 2)
   --rate N                constant-rate pass, req/s; 0 = none (env BENCH_RATE, default 1000)
   --rate-duration N       timed seconds per round of it   (env BENCH_RATE_DURATION, default 10)
@@ -101,7 +104,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     durationS: integer('duration', flags.get('duration') ?? env.BENCH_DURATION, 10, 1),
     warmupS: integer('warmup', flags.get('warmup') ?? env.BENCH_WARMUP, 2, 0),
     connections: integer('connections', flags.get('connections') ?? env.BENCH_CONNECTIONS, 50, 1),
-    threads: integer('threads', flags.get('threads') ?? env.BENCH_THREADS, 1, 1),
+    // Cluster mode spreads wrk's threads over the two nodes, so it needs two of them.
+    threads: integer('threads', flags.get('threads') ?? env.BENCH_THREADS, mode === 'cluster' ? 2 : 1, 1),
     rounds: integer('rounds', flags.get('rounds') ?? env.BENCH_ROUNDS, 2, 1),
     keepTmp: flags.has('keep-tmp') || env.BENCH_KEEP_TMP === '1',
     rate: integer('rate', flags.get('rate') ?? env.BENCH_RATE, 1000, 0),

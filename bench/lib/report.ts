@@ -89,7 +89,8 @@ const SHORT: Record<TargetId, string> = {
   'gatehouse-100k-keys': 'Gatehouse 100k keys',
   nginx: 'nginx',
   'express-gateway': 'Express Gateway',
-  'gatehouse-cluster': 'Gatehouse ×2',
+  'gatehouse-redis': 'Gatehouse on Redis',
+  'gatehouse-cluster': 'Gatehouse ×2 on Redis',
 };
 
 /** Each proxy against the upstream alone, then Gatehouse against each peer. */
@@ -101,6 +102,11 @@ export function computeRatios(targets: TargetOutcome[]): Ratio[] {
   for (const peer of ['bare-proxy', 'nginx', 'express-gateway'] as const)
     if (byId.has(peer) && byId.has(ours)) pairs.push([ours, peer]);
   if (byId.has('gatehouse-100k-keys') && byId.has('gatehouse')) pairs.push(['gatehouse-100k-keys', 'gatehouse']);
+  // Scale-out: what Redis costs one node, and what a second node adds, within one run.
+  if (byId.has('gatehouse-redis') && byId.has('gatehouse')) pairs.push(['gatehouse-redis', 'gatehouse']);
+  if (byId.has('gatehouse-cluster') && byId.has('gatehouse')) pairs.push(['gatehouse-cluster', 'gatehouse']);
+  if (byId.has('gatehouse-cluster') && byId.has('gatehouse-redis'))
+    pairs.push(['gatehouse-cluster', 'gatehouse-redis']);
   return pairs.map(([a, b]) => {
     const x = byId.get(a);
     const y = byId.get(b);

@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_UNAVAILABLE, READY_PATTERN, UPSTREAM_BODY } from '../targets/child.js';
 import { memoryOfProcess } from './cpu.js';
@@ -9,7 +10,14 @@ import { waitForLine, type Child, type ProcessGroup } from './processes.js';
 export const BENCH_PATH = '/bench/hello';
 
 export type TargetId =
-  'direct' | 'bare-proxy' | 'gatehouse' | 'gatehouse-100k-keys' | 'nginx' | 'express-gateway' | 'gatehouse-cluster';
+  | 'direct'
+  | 'bare-proxy'
+  | 'gatehouse'
+  | 'gatehouse-100k-keys'
+  | 'nginx'
+  | 'express-gateway'
+  | 'gatehouse-redis'
+  | 'gatehouse-cluster';
 
 export interface BenchContext {
   group: ProcessGroup;
@@ -39,6 +47,8 @@ export interface RunningTarget {
   verify(): Promise<Check[]>;
   /** Called once after timing: stops the target and returns what it reports about the run. */
   finish?(): Promise<Record<string, unknown>>;
+  /** A wrk Lua script (`-s`), e.g. to spread wrk's threads over several nodes. */
+  wrkScript?: string;
 }
 
 export interface Check {
@@ -316,19 +326,133 @@ const expressGateway: TargetSpec = {
 };
 
 /**
- * Hook for `--mode cluster`: two Gatehouse nodes sharing one Redis (counters + change
- * bus), load split across both. Not built yet: it needs the Redis CounterStore and
- * change bus, a redis-server child, two gatehouse children with BENCH_NODE_ID and a
- * Redis URL, and a load step that drives both ports at once (two wrk processes,
- * results summed).
+ * wrk's `setup` runs once per thread before it connects: thread i gets node i mod n,
+ * so one wrk run drives every node and reports their sum (with `-t` a multiple of n,
+ * the load is even).
  */
-const gatehouseCluster: TargetSpec = {
-  id: 'gatehouse-cluster',
-  label: 'Gatehouse, 2 nodes on one Redis',
-  async start() {
-    throw new TargetUnavailable('two gateway nodes on one Redis: not implemented yet (see bench/README.md, "Modes")');
-  },
-};
+function writeSpreadScript(file: string, ports: number[]): string {
+  const targets = ports.map((p) => `{ "${HOST}", "${p}" }`).join(', ');
+  writeFileSync(
+    file,
+    `-- Spreads wrk's threads over the gateway nodes (written by bench/lib/targets.ts).\n` +
+      `local nodes = { ${targets} }\nlocal n = 0\n` +
+      `function setup(thread)\n  n = n + 1\n  local node = nodes[(n - 1) % #nodes + 1]\n` +
+      `  thread.addr = wrk.lookup(node[1], node[2])[1]\nend\n`,
+  );
+  return file;
+}
+
+/**
+ * `--mode cluster`: Gatehouse with its counters and change bus on one redis-server
+ * (a child on a free port, no persistence), as `nodes` gateway processes sharing one
+ * database (the first seeds it, the others join with its key). The SQLite file is
+ * shared: the database is off the gateway's hot path (snapshot + analytics flushes).
+ * CPU counts every node and redis-server. A check proves the nodes share counters:
+ * the key's X-RateLimit-Remaining drops by one from one node's answer to the next's.
+ */
+function gatehouseOnRedis(id: TargetId, nodes: number, label: string): TargetSpec {
+  return {
+    id,
+    label,
+    async start(ctx) {
+      const redisPort = await freePort();
+      let redis: Child;
+      try {
+        redis = ctx.group.spawn(`${id}-redis`, 'redis-server', [
+          '--port',
+          String(redisPort),
+          '--bind',
+          HOST,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+        ]);
+      } catch (error) {
+        throw new TargetUnavailable(
+          `redis-server cannot start (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
+      redis.process.once('error', () => undefined); // ENOENT: reported below as unavailable
+      await Promise.race([
+        waitForPort(redisPort, 10_000),
+        redis.exited.then((code) => {
+          throw new TargetUnavailable(
+            `redis-server exited (code ${code ?? 'signal'}); is the redis-server package installed?`,
+          );
+        }),
+      ]);
+      const workDir = join(ctx.tmpDir, id);
+      if (!existsSync(workDir)) mkdirSync(workDir, { recursive: true });
+      const redisUrl = `redis://${HOST}:${redisPort}`;
+      const children: Child[] = [];
+      const urls: string[] = [];
+      const ports: number[] = [];
+      let key = '';
+      for (let i = 0; i < nodes; i++) {
+        const port = await freePort();
+        const { child, info } = await startNodeChild(ctx, `${id}-${i + 1}`, 'gatehouse', {
+          BENCH_PORT: String(port),
+          BENCH_UPSTREAM_URL: ctx.upstreamUrl,
+          BENCH_WORK_DIR: workDir,
+          BENCH_KEYS: '1',
+          BENCH_NODE_ID: `bench-${i + 1}`,
+          BENCH_REDIS_URL: redisUrl,
+          ...(i > 0 ? { BENCH_JOIN_KEY: key } : {}),
+        });
+        if (i === 0) key = String(info.key);
+        children.push(child);
+        ports.push(port);
+        urls.push(`http://${HOST}:${port}${BENCH_PATH}`);
+      }
+      const withKey = { authorization: `Bearer ${key}` };
+      return {
+        url: urls[0] as string,
+        headers: withKey,
+        pids: [...children.map((c) => c.pid), redis.pid],
+        wrkScript: nodes > 1 ? writeSpreadScript(join(workDir, 'spread.lua'), ports) : undefined,
+        finish: async () => {
+          const stats: unknown[] = [];
+          for (const child of children) {
+            const off = child.onStdoutLine((line) => {
+              if (line.startsWith('STATS ')) stats.push(JSON.parse(line.slice('STATS '.length)) as unknown);
+            });
+            await ctx.group.stop(child, 20_000);
+            off();
+          }
+          await ctx.group.stop(redis, 5_000);
+          return { nodes, analytics: stats };
+        },
+        verify: async () => {
+          const checks: Check[] = [];
+          for (const url of urls) checks.push(await passesThrough(url, withKey));
+          checks.push(await expectAnswer('401 without a key', urls[0] as string, {}, { status: 401 }));
+          const remaining: number[] = [];
+          for (const url of [...urls, urls[0] as string]) {
+            const answer = await httpRequest(url, { headers: withKey }).catch(() => null);
+            remaining.push(Number(answer?.headers['x-ratelimit-remaining']));
+          }
+          const shared = remaining.every((r, i) => i === 0 || r === (remaining[i - 1] as number) - 1);
+          checks.push({
+            name:
+              nodes > 1 ? 'the nodes share one rate-limit counter in Redis' : 'the rate-limit counter lives in Redis',
+            ok: shared,
+            required: true,
+            detail: `X-RateLimit-Remaining in turn: ${remaining.join(', ')}`,
+          });
+          return checks;
+        },
+      };
+    },
+  };
+}
+
+const gatehouseRedis = gatehouseOnRedis('gatehouse-redis', 1, 'Gatehouse, 1 node, counters on Redis');
+const gatehouseCluster = gatehouseOnRedis(
+  'gatehouse-cluster',
+  2,
+  'Gatehouse, 2 nodes on one Redis (wrk threads split across them)',
+);
 
 export const TARGETS: Record<TargetId, TargetSpec> = {
   direct,
@@ -337,5 +461,6 @@ export const TARGETS: Record<TargetId, TargetSpec> = {
   'gatehouse-100k-keys': gatehouseManyKeys,
   nginx,
   'express-gateway': expressGateway,
+  'gatehouse-redis': gatehouseRedis,
   'gatehouse-cluster': gatehouseCluster,
 };

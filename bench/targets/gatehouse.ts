@@ -16,6 +16,11 @@
  * through the gateway itself (each must get the upstream's 200). On SIGTERM it drains, flushes analytics and prints
  * `STATS {…}` (the recorder's counters), so the report can show that every timed
  * request was recorded.
+ *
+ * Scale-out (`--mode cluster`): `BENCH_REDIS_URL` puts the counters and change bus on
+ * Redis (chosen by createKvBackends, as the runtime does); `BENCH_JOIN_KEY=<secret>`
+ * makes a second node join the database the first one seeded (same BENCH_WORK_DIR)
+ * instead of seeding its own, and serve that key.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
@@ -32,8 +37,7 @@ import { developersRepository } from '../../src/modules/developers/index.js';
 import { keysRepository } from '../../src/modules/keys/index.js';
 import { policiesRepository } from '../../src/modules/policies/index.js';
 import { migrateToLatest, openDatabase } from '../../src/platform/db/index.js';
-import { MemoryChangeBus } from '../../src/platform/kv/change-bus.js';
-import { MemoryCounterStore } from '../../src/platform/kv/memory-counters.js';
+import { createKvBackends } from '../../src/platform/kv/index.js';
 import { createLogger } from '../../src/platform/logging/logger.js';
 import { newSecret, sha256Hex } from '../../src/shared/crypto.js';
 import { newId } from '../../src/shared/ids.js';
@@ -44,6 +48,8 @@ const upstream = requiredEnv('BENCH_UPSTREAM_URL');
 const workDir = requiredEnv('BENCH_WORK_DIR');
 const nodeId = process.env.BENCH_NODE_ID ?? 'bench-1';
 const keyCount = Math.max(1, Number(process.env.BENCH_KEYS ?? '1') || 1);
+const redisUrl = process.env.BENCH_REDIS_URL || undefined;
+const joinKey = process.env.BENCH_JOIN_KEY || undefined;
 
 const config: Config = {
   ...DEFAULTS,
@@ -54,6 +60,7 @@ const config: Config = {
   data_dir: workDir,
   demo: false,
   log_level: 'warn',
+  redis_url: redisUrl,
   // e.g. BENCH_GATEHOUSE_CONFIG='{"analytics_raw_retention_hours":0}' to see what raw records cost.
   ...configOverrides(),
 };
@@ -75,85 +82,91 @@ const handle = openDatabase<Database>(config.database_url);
 await migrateToLatest(handle.db);
 
 // --- What the admin API would have written: an API, a policy granting it, a developer and her key. ---
+// A joining node (cluster mode) finds all of it already written by the first node.
 const now = Date.now();
+const seed = joinKey === undefined;
 const apiId = newId('api');
-await apisRepository.insert(handle.db, {
-  id: apiId,
-  name: 'Bench upstream',
-  slug: 'bench',
-  listen_path: '/bench/',
-  target_url: upstream,
-  strip_listen_path: 1,
-  auth: 'key',
-  key_query_param: null,
-  rate: 0,
-  per: 1,
-  upstream_timeout_ms: config.upstream_timeout_ms,
-  active: 1,
-  version: 1,
-  created_at: now,
-  updated_at: now,
-});
-const policyId = newId('policy');
-await policiesRepository.insert(
-  handle.db,
-  {
-    id: policyId,
-    name: 'Bench: limits that never trigger',
-    // Checked on every request, never reached: 1e9 per second, 1e9 per 30 days.
-    rate: 1_000_000_000,
+if (seed)
+  await apisRepository.insert(handle.db, {
+    id: apiId,
+    name: 'Bench upstream',
+    slug: 'bench',
+    listen_path: '/bench/',
+    target_url: upstream,
+    strip_listen_path: 1,
+    auth: 'key',
+    key_query_param: null,
+    rate: 0,
     per: 1,
-    quota_max: 1_000_000_000,
-    quota_renewal_rate: 30 * 24 * 3600,
-    key_expires_in: 0,
-    access_rights: JSON.stringify([{ api_id: apiId, allowed_urls: [] }]),
+    upstream_timeout_ms: config.upstream_timeout_ms,
     active: 1,
-    tags: '[]',
     version: 1,
     created_at: now,
     updated_at: now,
-  },
-  [apiId],
-);
+  });
+const policyId = newId('policy');
+if (seed)
+  await policiesRepository.insert(
+    handle.db,
+    {
+      id: policyId,
+      name: 'Bench: limits that never trigger',
+      // Checked on every request, never reached: 1e9 per second, 1e9 per 30 days.
+      rate: 1_000_000_000,
+      per: 1,
+      quota_max: 1_000_000_000,
+      quota_renewal_rate: 30 * 24 * 3600,
+      key_expires_in: 0,
+      access_rights: JSON.stringify([{ api_id: apiId, allowed_urls: [] }]),
+      active: 1,
+      tags: '[]',
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    },
+    [apiId],
+  );
 const developerId = newId('developer');
-await developersRepository.insert(handle.db, {
-  id: developerId,
-  email: 'bench@example.test',
-  email_normalized: 'bench@example.test',
-  // Never used to log in.
-  password_hash: 'scrypt$16384$none$none',
-  fields: '{}',
-  status: 'active',
-  created_at: now,
-  updated_at: now,
-});
-const secret = newSecret('gh_');
-await keysRepository.insert(
-  handle.db,
-  {
-    id: newId('key'),
-    developer_id: developerId,
-    catalogue_id: null,
-    name: 'bench',
-    policy_ids: JSON.stringify([policyId]),
-    prefix: secret.slice(0, 7),
-    last4: secret.slice(-4),
-    hash: sha256Hex(secret),
+if (seed)
+  await developersRepository.insert(handle.db, {
+    id: developerId,
+    email: 'bench@example.test',
+    email_normalized: 'bench@example.test',
+    // Never used to log in.
+    password_hash: 'scrypt$16384$none$none',
+    fields: '{}',
     status: 'active',
-    expires_at: null,
-    meta: JSON.stringify({ developer_id: developerId, developer_email: 'bench@example.test' }),
-    version: 1,
     created_at: now,
     updated_at: now,
-  },
-  [policyId],
-);
+  });
+const secret = joinKey ?? newSecret('gh_');
+if (seed)
+  await keysRepository.insert(
+    handle.db,
+    {
+      id: newId('key'),
+      developer_id: developerId,
+      catalogue_id: null,
+      name: 'bench',
+      policy_ids: JSON.stringify([policyId]),
+      prefix: secret.slice(0, 7),
+      last4: secret.slice(-4),
+      hash: sha256Hex(secret),
+      status: 'active',
+      expires_at: null,
+      meta: JSON.stringify({ developer_id: developerId, developer_email: 'bench@example.test' }),
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    },
+    [policyId],
+  );
 
 // --- Optionally many more active keys on the same policy (BENCH_KEYS). ---
 const SAMPLE_SIZE = 1_000;
 const sample: string[] = [];
 let insertMs = 0;
-if (keyCount > 1) {
+if (seed && keyCount > 1) {
   const started = performance.now();
   const extra = keyCount - 1;
   // Which of the extra keys are checked through the gateway afterwards.
@@ -198,8 +211,13 @@ if (keyCount > 1) {
 const memoryBeforeGateway = process.memoryUsage();
 
 // --- The gateway, wired as src/runtime/runtime.ts wires it. ---
-const bus = new MemoryChangeBus();
-const counters = new MemoryCounterStore();
+const kv = await createKvBackends({
+  redisUrl,
+  failMode: config.redis_fail_mode,
+  logger: logger.child({ part: 'kv' }),
+  nodeId,
+});
+const { bus, counters } = kv;
 const analytics = createAnalyticsRecorder({
   db: handle.db,
   nodeId,
@@ -263,7 +281,6 @@ onStop(async () => {
   await gateway.close();
   await analytics.close();
   process.stdout.write(`STATS ${JSON.stringify(analytics.stats())}\n`);
-  await counters.close();
-  await bus.close();
+  await kv.close();
   await handle.close();
 });
