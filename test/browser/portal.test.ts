@@ -201,7 +201,8 @@ describe('developer portal in chromium', () => {
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.running.urls.portal });
       await page.locator('#copy-secret').click();
       await page.locator('#copy-secret[data-copied="true"]').waitFor();
-      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      // A string expression: the test runs under Node's types, without the DOM library.
+      const copied = await page.evaluate<string>('navigator.clipboard.readText()');
       assert.equal(copied, secret, 'the copy button put the key on the clipboard');
       await shot(page, `${tag}-06-key-secret`);
 
@@ -261,7 +262,7 @@ describe('developer portal in chromium', () => {
     const { page, close } = await openBrowser({ width: 390, height: 844 });
     try {
       await page.goto(`${system.running.urls.portal}/catalogue`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
     } finally {
       await close();
