@@ -106,7 +106,7 @@ export function createMailer(options: MailerOptions): Mailer {
     const rendered = (await textEngine.renderFile(message.template, message.data)) as string;
     const { subject, text } = splitSubject(rendered, message.template);
     const hasHtml = roots.some((r) => existsSync(join(r, `${message.template}.html.liquid`)));
-    const html = hasHtml ? ((await htmlEngine.renderFile(`${message.template}.html`, { ...message.data, subject })) as string) : undefined;
+    const html = hasHtml ? ((await htmlEngine.renderFile(`${message.template}.html.liquid`, { ...message.data, subject })) as string) : undefined;
     if (KEY_SECRET.test(subject) || KEY_SECRET.test(text) || (html !== undefined && KEY_SECRET.test(html))) {
       throw new MailSecretError(message.template);
     }
