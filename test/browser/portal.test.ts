@@ -111,6 +111,8 @@ describe('developer portal in chromium', () => {
     });
     assert.equal(auto.status, 201);
     autoSlug = auto.body.slug;
+    const docs = await system.admin.request('PUT', `/api/v1/catalogue/${auto.body.id}/documentation`, '# Weather API guide\n\nEvery call needs your key.\n\n## GET /forecast\n\nReturns the forecast for `city`.', { 'content-type': 'text/markdown' });
+    assert.ok(docs.status === 200 || docs.status === 201, JSON.stringify(docs.body));
     const manual = await system.admin.post('/api/v1/catalogue', {
       name: 'Weather Pro',
       short_description: 'Reviewed access',
@@ -174,15 +176,12 @@ describe('developer portal in chromium', () => {
       await shot(page, `${tag}-04-catalogue-search`);
       await page.getByRole('link', { name: 'Weather Free' }).click();
       await page.waitForURL(new RegExp(`/catalogue/${autoSlug}$`));
-      const docsLink = page.locator('#docs-link');
-      if ((await docsLink.count()) > 0) {
-        await docsLink.click();
-        await page.waitForLoadState();
-        await shot(page, `${tag}-05-docs`);
-        await page.goBack();
-      } else {
-        await page.getByRole('heading', { name: 'Getting started' }).waitFor();
-      }
+      // The entry links to its documentation page (issue 5); the developer reads it.
+      await page.locator('#docs-link').click();
+      await page.waitForURL(new RegExp(`/catalogue/${autoSlug}/docs$`));
+      await page.getByRole('heading', { name: 'GET /forecast' }).waitFor();
+      await shot(page, `${tag}-05-docs`);
+      await page.goBack();
       assert.match((await page.locator('#entry-levels').textContent()) ?? '', /100 requests per minute[\s\S]*10,000 requests per month/);
       await shot(page, `${tag}-05-entry`);
 
