@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import type { CounterStore, RateLimit } from './counters.js';
@@ -157,5 +159,49 @@ void describe('RedisCounterStore', () => {
     assert.equal(all.filter((d) => d.allowed).length, 100);
     clients[1]!.disconnect();
     clients[2]!.disconnect();
+  });
+
+  void it('a hung Redis costs one command timeout, then the fail mode answers at once until Redis answers again', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
+      const c = connectRedis(parseRedisUrl(`redis://127.0.0.1:${port}`), { name: 'hung', commandTimeoutMs: 300 });
+      c.on('error', () => undefined);
+      assert.ok(await waitReady(c, 3000));
+      const logged: string[] = [];
+      const logger = { info: (_o: object, m?: string) => void logged.push(m ?? ''), warn: () => undefined, error: (_o: object, m?: string) => void logged.push(m ?? '') };
+      const s = new RedisCounterStore(c, { prefix: 'hung:', failMode: 'fail_open', logger });
+      const quota = { key: 'q:k:h', max: 1000, periodMs: 60_000 };
+      assert.equal((await s.admit([], quota, Date.now())).quota!.remaining, 999);
+      server.kill('SIGSTOP');
+      let t = performance.now();
+      assert.ok((await s.admit([], quota, Date.now())).allowed, 'fail_open admits from the per-node store');
+      const first = performance.now() - t;
+      t = performance.now();
+      for (let i = 0; i < 20; i++) await s.admit([], quota, Date.now());
+      const next = (performance.now() - t) / 20;
+      assert.ok(first >= 250 && first < 1500, `first call waited ${first} ms`);
+      assert.ok(next < 20, `later calls took ${next} ms each`);
+      assert.equal(s.isDegraded(), true);
+      server.kill('SIGCONT');
+      await new Promise((r) => setTimeout(r, 1_100));
+      const back = await s.admit([], quota, Date.now());
+      // 998, or 997 when Redis ran the command that timed out once it was resumed (the
+      // client cannot know): a timed-out hit may count twice, never zero times.
+      assert.ok([997, 998].includes(back.quota!.remaining), `counted in Redis again: ${back.quota!.remaining} left`);
+      assert.equal(s.isDegraded(), false);
+      assert.equal(logged.filter((m) => m.includes('Redis unreachable')).length, 1);
+      assert.equal(logged.filter((m) => m.includes('Redis reachable again')).length, 1);
+      c.disconnect();
+    } finally {
+      server.kill('SIGCONT');
+      server.kill('SIGKILL');
+    }
   });
 });

@@ -22,6 +22,10 @@ import type { KvLogger } from './redis-connection.js';
  * memory store's cases pass `clock: 'caller'` and use the `now` they give.
  */
 const PREAMBLE = `
+-- Redis < 5 replicates scripts verbatim and refuses writes after TIME unless told to
+-- replicate effects; from 5 on this is the default (and 7 keeps the call as a no-op).
+if redis.replicate_commands then redis.replicate_commands() end
+
 local function clock(arg)
   if arg == '' then
     local t = redis.call('TIME')
@@ -146,6 +150,9 @@ interface ScriptedRedis extends Redis {
   ghPeekQuota(key: string, now: string): Promise<number[]>;
 }
 
+/** How long the fail mode is used without trying Redis after a failed call. */
+const SKIP_AFTER_FAILURE_MS = 1_000;
+
 export type RedisFailMode = 'fail_open' | 'fail_closed';
 
 export interface RedisCounterStoreOptions {
@@ -184,6 +191,12 @@ export class RedisCounterStore implements CounterStore {
   private readonly callerClock: boolean;
   private fallback = new MemoryCounterStore();
   private degraded = false;
+  /**
+   * After a failed call (a timeout: Redis hung, or a half-open connection the client
+   * still calls ready), go straight to the fail mode until this time instead of making
+   * every request wait for its own timeout; then one call tries Redis again.
+   */
+  private skipUntil = 0;
   /** Counter name → Redis key, so the hot path does not build the same string per request. */
   private readonly keyCache = new Map<string, string>();
 
@@ -207,7 +220,7 @@ export class RedisCounterStore implements CounterStore {
 
   admit(rates: readonly RateLimit[], quota: QuotaLimit | null, now: number): AdmitDecision | Promise<AdmitDecision> {
     // Not connected: decide at once rather than wait for a timeout on every request.
-    if (this.redis.status !== 'ready') return this.unavailable(null, () => this.fallback.admit(rates, quota, now));
+    if (!this.usable()) return this.unavailable(null, () => this.fallback.admit(rates, quota, now));
     const n = rates.length;
     const args: (string | number)[] = new Array<string | number>(n + (quota ? 1 : 0) + 3 + n * 2 + (quota ? 2 : 0));
     let a = 0;
@@ -232,7 +245,7 @@ export class RedisCounterStore implements CounterStore {
   }
 
   async peekRate(key: string, limit: number, windowMs: number, now: number): Promise<RateDecision> {
-    if (this.redis.status !== 'ready') return this.unavailable(null, () => this.fallback.peekRate(key, limit, windowMs, now));
+    if (!this.usable()) return this.unavailable(null, () => this.fallback.peekRate(key, limit, windowMs, now));
     try {
       const r = await this.redis.ghPeekRate(this.key(key), this.callerClock ? String(now) : '', limit, windowMs);
       return { allowed: r[0] === 1, limit, remaining: r[1] as number, resetAt: r[2] as number, retryAfterMs: r[3] as number };
@@ -242,7 +255,7 @@ export class RedisCounterStore implements CounterStore {
   }
 
   async peekQuota(key: string, max: number, now: number): Promise<QuotaState> {
-    if (this.redis.status !== 'ready') return this.unavailable(null, () => this.fallback.peekQuota(key, max, now));
+    if (!this.usable()) return this.unavailable(null, () => this.fallback.peekQuota(key, max, now));
     try {
       const [used = 0, ends = -1] = await this.redis.ghPeekQuota(this.key(key), this.callerClock ? String(now) : '');
       return { max, used, remaining: Math.max(0, max - used), resetAt: ends < 0 ? null : ends };
@@ -265,6 +278,10 @@ export class RedisCounterStore implements CounterStore {
     await this.fallback.close();
   }
 
+  private usable(): boolean {
+    return this.redis.status === 'ready' && (this.skipUntil === 0 || Date.now() >= this.skipUntil);
+  }
+
   private key(counter: string): string {
     let k = this.keyCache.get(counter);
     if (k === undefined) {
@@ -277,6 +294,7 @@ export class RedisCounterStore implements CounterStore {
 
   /** Redis failed or is not connected: the fail mode decides. */
   private unavailable<T>(error: unknown, open: () => T): T {
+    if (error !== null) this.skipUntil = Date.now() + SKIP_AFTER_FAILURE_MS;
     if (!this.degraded) {
       this.degraded = true;
       // Once per outage; recovery is logged by recovered().
@@ -295,6 +313,7 @@ export class RedisCounterStore implements CounterStore {
   }
 
   private recovered(): void {
+    this.skipUntil = 0;
     if (!this.degraded) return;
     this.degraded = false;
     // Per-node counts from the outage are dropped: Redis is the one truth again.
