@@ -309,7 +309,8 @@ export function computeGoals(report: Pick<BenchReport, 'ratios' | 'targets' | 'f
     got: value === null ? '—' : show(value),
     met: value === null ? null : ok(value),
   });
-  const x = (v: number): string => `${v.toFixed(2)}×`;
+  // Three decimals: 0.896× must not print as a "0.90×" that is not met.
+  const x = (v: number): string => `${v.toFixed(3)}×`;
   const goals = [
     goal('throughput vs bare proxy', '≥ 0.9×', ratio('Gatehouse / bare proxy'), (v) => v >= 0.9, x),
     goal('throughput vs Express Gateway', '≥ 10×', ratio('Gatehouse / Express Gateway'), (v) => v >= 10, x),
