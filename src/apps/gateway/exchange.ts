@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { GatewayCore } from './core.js';
 import { PREPARED, type GatewayErrorCode, type PreparedError } from './errors.js';
+import { CORS_RESPONSE_HEADERS } from './cors.js';
 import { connectionTokens, isHopByHop } from './headers.js';
 import type { CompiledRoute, KeyGrant } from './snapshot.js';
 
@@ -65,6 +66,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   connection: string | null = null;
   /** The client's X-Request-Id (forwarded as sent); null = one is generated when proxying. */
   requestId: string | null = null;
+  /** The browser's Origin header: responses then carry CORS headers (cors.ts). */
+  origin: string | null = null;
   /** X-RateLimit-* / X-Quota-* name/value pairs for the proxied response. */
   limitHeaders: string[] | null = null;
   code: GatewayErrorCode | null = null;
@@ -108,6 +111,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const headers: string[] = ['content-type', 'application/json', 'content-length', error.length];
     if (extra) for (const h of extra) headers.push(h);
     if (error.status === 401) headers.push('www-authenticate', 'Bearer');
+    if (this.origin !== null) for (const h of CORS_RESPONSE_HEADERS) headers.push(h);
     // An upload we will not read to the end: close rather than drain it (RFC 7230 §6.6).
     if (this.hasBody && !this.req.complete) headers.push('connection', 'close');
     try {
@@ -310,6 +314,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const out: string[] = [];
     const limits = this.limitHeaders;
     let named: Set<string> | null = null;
+    let upstreamCors = false;
     for (let i = 0; i < raw.length; i += 2) {
       // latin1 round-trips header bytes exactly (node:http writes headers as latin1).
       const name = (raw[i] as Buffer).toString('latin1');
@@ -323,17 +328,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (isHopByHop(lower)) continue;
       // Ours replace the upstream's own limit headers, which would contradict them.
       if (limits !== null && (lower.startsWith('x-ratelimit-') || lower.startsWith('x-quota-'))) continue;
+      if (lower === 'access-control-allow-origin') upstreamCors = true;
       out.push(name, value);
     }
+    const cors = this.origin !== null && !upstreamCors;
     if (named !== null) {
       const kept: string[] = [];
       for (let i = 0; i < out.length; i += 2) {
         if (!named.has((out[i] as string).toLowerCase())) kept.push(out[i] as string, out[i + 1] as string);
       }
       if (limits !== null) for (const h of limits) kept.push(h);
+      if (cors) for (const h of CORS_RESPONSE_HEADERS) kept.push(h);
       return kept;
     }
     if (limits !== null) for (const h of limits) out.push(h);
+    if (cors) for (const h of CORS_RESPONSE_HEADERS) out.push(h);
     return out;
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdmitDecision, QuotaDecision, QuotaLimit, RateDecision, RateLimit } from '../../platform/kv/counters.js';
 import crypto from 'node:crypto';
 import type { GatewayCore } from './core.js';
+import { answerPreflight, isPreflight } from './cors.js';
 import { PREPARED } from './errors.js';
 import { Exchange } from './exchange.js';
 import { secondsUntil } from './headers.js';
@@ -78,6 +79,7 @@ function start(core: GatewayCore, ex: Exchange): void {
   ex.path = path;
   ex.rest = route.prefix.length === 0 ? path : path.slice(route.prefix.length);
   ex.query = q < 0 ? '' : target.slice(q + 1);
+  if (ex.origin !== null && isPreflight(ex)) return answerPreflight(ex);
 
   if (route.keyless) {
     return limit(core, ex, route.keylessRates, null, route.keylessRates.length > 0 ? 0 : -1, 0, ex.at);
@@ -148,6 +150,9 @@ function scanHeaders(ex: Exchange): void {
     switch (name.length) {
       case 4:
         if (name.toLowerCase() === 'host') ex.host = raw[i + 1] as string;
+        break;
+      case 6:
+        if (name.toLowerCase() === 'origin') ex.origin = raw[i + 1] as string;
         break;
       case 9:
         if (name.toLowerCase() === 'x-api-key') {
