@@ -40,9 +40,35 @@ export async function registerDocsRoutes(app: FastifyInstance, docs: DocsService
     // Refuse oversized uploads before reading them when the length is announced, and
     // say which limit applies when a chunked body crosses it.
     const tooLarge = () => appError('PAYLOAD_TOO_LARGE', `Documentation uploads are limited to ${maxBytes} bytes (docs_max_bytes)`, { max_bytes: maxBytes });
-    scope.setErrorHandler((error: FastifyError, _request, _reply) => {
-      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') throw tooLarge();
-      throw error;
+    scope.setErrorHandler(async (error: FastifyError, request) => {
+      if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
+      // A chunked body crossed the limit mid-stream. Answering at once and closing with
+      // the rest of the upload unread makes TCP reset the connection, and the client
+      // loses the 413 with it; so read and discard the rest first (lingering close),
+      // bounded in bytes and time, then answer.
+      const raw = request.raw;
+      if (!raw.complete && !raw.destroyed) {
+        await new Promise<void>((resolve) => {
+          let discarded = 0;
+          const finish = () => {
+            clearTimeout(timer);
+            raw.off('data', onData);
+            raw.off('end', finish);
+            raw.off('error', finish);
+            resolve();
+          };
+          const onData = (chunk: Buffer) => {
+            discarded += chunk.length;
+            if (discarded > 4 * maxBytes) finish();
+          };
+          const timer = setTimeout(finish, 10_000);
+          raw.on('data', onData);
+          raw.on('end', finish);
+          raw.on('error', finish);
+          raw.resume();
+        });
+      }
+      throw tooLarge();
     });
 
     const write = requireRole('admin');
