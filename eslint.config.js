@@ -1,13 +1,14 @@
 // Type-aware lint with the import boundaries of DESIGN §5 enforced.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 const boundary = (patterns, message) => ({
   'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'themes/**/assets/**', 'test-artifacts/**', 'bench/results/**', 'bin/**', '*.config.js', 'scripts/**/*.mjs'] },
+  { ignores: ['node_modules/**', 'data/**', 'test-artifacts/**', 'bench/results/**', 'bin/**', '*.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -32,6 +33,18 @@ export default tseslint.config(
   { files: ['src/apps/gateway/**'], rules: boundary(['**/apps/admin/**', '**/apps/portal/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'], 'apps import modules through their index.ts, and never each other') },
   { files: ['src/apps/admin/**'], rules: boundary(['**/apps/gateway/**', '**/apps/portal/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'], 'apps import modules through their index.ts, and never each other') },
   { files: ['src/apps/portal/**'], rules: boundary(['**/apps/gateway/**', '**/apps/admin/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'], 'apps import modules through their index.ts, and never each other') },
+  {
+    // Scripts the browser loads as they are (no build step), and plain Node scripts:
+    // outside the TypeScript project, so linted without type information.
+    files: ['themes/**/assets/**/*.js', 'src/apps/*/views/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'script', globals: { ...globals.browser, Chart: 'readonly' } },
+  },
+  {
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { ...globals.node } },
+  },
   {
     files: ['test/**', 'bench/**', 'src/**/*.test.ts'],
     rules: {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { appError } from '../../shared/errors.js';
 import type { Clock } from '../../shared/time.js';
 import type { Db } from '../database.js';
@@ -24,22 +25,25 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock; limits?: Parti
   const limits = { ...DEFAULT_LOGIN_LIMITS, ...deps.limits };
   const keysFor = (email: string, ip: string) => [`email:${email.trim().toLowerCase()}`, `ip:${ip}`];
 
+  /**
+   * One atomic upsert, so failures arriving at once on several nodes are all counted
+   * (a read-then-write would lose increments under PostgreSQL's read committed).
+   * In DO UPDATE every column reference is the row before the update.
+   */
   async function bump(key: string, max: number, now: number): Promise<void> {
-    await db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
-      const fresh = !row || now - row.window_start >= limits.windowMs;
-      const failures = fresh ? 1 : row.failures + 1;
-      const values = {
-        failures,
-        window_start: fresh ? now : row.window_start,
-        locked_until: failures >= max ? now + limits.lockMs : fresh ? null : row.locked_until,
-      };
-      await tx
-        .insertInto('login_throttle')
-        .values({ key, ...values })
-        .onConflict((oc) => oc.column('key').doUpdateSet(values))
-        .execute();
-    });
+    const fresh = sql<boolean>`${now} - login_throttle.window_start >= ${limits.windowMs}`;
+    const failures = sql<number>`case when ${fresh} then 1 else login_throttle.failures + 1 end`;
+    await db
+      .insertInto('login_throttle')
+      .values({ key, failures: 1, window_start: now, locked_until: max <= 1 ? now + limits.lockMs : null })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          failures,
+          window_start: sql<number>`case when ${fresh} then ${now} else login_throttle.window_start end`,
+          locked_until: sql<number | null>`case when ${failures} >= ${max} then ${now + limits.lockMs} when ${fresh} then null else login_throttle.locked_until end`,
+        }),
+      )
+      .execute();
   }
 
   return {

@@ -9,7 +9,7 @@
     var data;
     try {
       data = JSON.parse(traffic.getAttribute('data-chart') || '{}');
-    } catch (e) {
+    } catch {
       return;
     }
     var common = { responsive: true, maintainAspectRatio: false, animation: false, interaction: { mode: 'index', intersect: false } };

@@ -28,7 +28,7 @@
   function remembered(id) {
     try {
       return window.sessionStorage.getItem(storageKey(id));
-    } catch (e) {
+    } catch {
       return null;
     }
   }
@@ -36,7 +36,7 @@
   function remember(id, secret) {
     try {
       window.sessionStorage.setItem(storageKey(id), secret);
-    } catch (e) {
+    } catch {
       /* storage off: the console still works for this page view */
     }
   }
