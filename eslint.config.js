@@ -17,7 +17,15 @@ export default tseslint.config(
       // node:test's describe/test return promises that the runner itself awaits.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'], package: 'node:test' }] },
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+              package: 'node:test',
+            },
+          ],
+        },
       ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -26,19 +34,53 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
     },
   },
-  { files: ['src/shared/**'], rules: boundary(['**/platform/**', '**/modules/**', '**/apps/**', '**/config/**'], 'shared/ is pure: it imports nothing of ours') },
-  { files: ['src/platform/**'], rules: boundary(['**/modules/**', '**/apps/**'], 'platform/ must not import modules or apps') },
-  { files: ['src/platform/db/migrations/**'], rules: boundary(['**/modules/**', '**/apps/**', '**/shared/**'], 'migrations are frozen and import no domain code') },
+  {
+    files: ['src/shared/**'],
+    rules: boundary(
+      ['**/platform/**', '**/modules/**', '**/apps/**', '**/config/**'],
+      'shared/ is pure: it imports nothing of ours',
+    ),
+  },
+  {
+    files: ['src/platform/**'],
+    rules: boundary(['**/modules/**', '**/apps/**'], 'platform/ must not import modules or apps'),
+  },
+  {
+    files: ['src/platform/db/migrations/**'],
+    rules: boundary(['**/modules/**', '**/apps/**', '**/shared/**'], 'migrations are frozen and import no domain code'),
+  },
   { files: ['src/modules/**'], rules: boundary(['**/apps/**'], 'modules must not import apps') },
-  { files: ['src/apps/gateway/**'], rules: boundary(['**/apps/admin/**', '**/apps/portal/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'], 'apps import modules through their index.ts, and never each other') },
-  { files: ['src/apps/admin/**'], rules: boundary(['**/apps/gateway/**', '**/apps/portal/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'], 'apps import modules through their index.ts, and never each other') },
-  { files: ['src/apps/portal/**'], rules: boundary(['**/apps/gateway/**', '**/apps/admin/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'], 'apps import modules through their index.ts, and never each other') },
+  {
+    files: ['src/apps/gateway/**'],
+    rules: boundary(
+      ['**/apps/admin/**', '**/apps/portal/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'],
+      'apps import modules through their index.ts, and never each other',
+    ),
+  },
+  {
+    files: ['src/apps/admin/**'],
+    rules: boundary(
+      ['**/apps/gateway/**', '**/apps/portal/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'],
+      'apps import modules through their index.ts, and never each other',
+    ),
+  },
+  {
+    files: ['src/apps/portal/**'],
+    rules: boundary(
+      ['**/apps/gateway/**', '**/apps/admin/**', '**/modules/*/*.repository.js', '**/modules/*/*.service.js'],
+      'apps import modules through their index.ts, and never each other',
+    ),
+  },
   {
     // Scripts the browser loads as they are (no build step), and plain Node scripts:
     // outside the TypeScript project, so linted without type information.
     files: ['themes/**/assets/**/*.js', 'src/apps/*/views/assets/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'script', globals: { ...globals.browser, Chart: 'readonly' } },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { ...globals.browser, Chart: 'readonly' },
+    },
   },
   {
     files: ['**/*.mjs'],

@@ -10,11 +10,21 @@ import { spawnSync } from 'node:child_process';
 const dir = 'test/browser';
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const files = (only.length ? only : readdirSync(dir).filter((n) => n.endsWith('.test.ts')).map((n) => join(dir, n))).sort();
+const files = (
+  only.length
+    ? only
+    : readdirSync(dir)
+        .filter((n) => n.endsWith('.test.ts'))
+        .map((n) => join(dir, n))
+).sort();
 if (files.length === 0) {
   console.error('no browser test files found');
   process.exit(1);
 }
 mkdirSync('test-artifacts', { recursive: true });
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...passThrough, ...files], { stdio: 'inherit' });
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', ...passThrough, ...files],
+  { stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

@@ -10,11 +10,18 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const dir = 'test/scaleout';
-const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f));
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort()
+  .map((f) => join(dir, f));
 if (files.length === 0) {
   console.error('no scale-out test files found');
   process.exit(1);
 }
 // One file at a time: each starts several processes and the machine has few cores.
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', ...process.argv.slice(2), ...files],
+  { stdio: 'inherit' },
+);
 process.exit(result.status ?? 1);

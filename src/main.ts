@@ -53,7 +53,12 @@ async function main(): Promise<void> {
     const logger = createLogger(config.log_level);
     const running = await startGatehouse(config, logger);
     logger.info(
-      { services: config.services, gateway: running.ports.gateway || undefined, portal: running.ports.portal || undefined, admin: running.ports.admin || undefined },
+      {
+        services: config.services,
+        gateway: running.ports.gateway || undefined,
+        portal: running.ports.portal || undefined,
+        admin: running.ports.admin || undefined,
+      },
       'gatehouse started',
     );
     if (running.ports.portal) process.stdout.write(`Developer portal: ${running.urls.portal}\n`);
@@ -95,13 +100,22 @@ async function main(): Promise<void> {
     const config = loadOrExit(role.rest);
     const handle = openDatabase<Database>(config.database_url);
     await migrateToLatest(handle.db);
-    const admins = createAdminsService({ db: handle.db, bus: new MemoryChangeBus(), clock: systemClock, keyRollGraceSeconds: 0, sessionTtlHours: config.session_ttl_hours });
+    const admins = createAdminsService({
+      db: handle.db,
+      bus: new MemoryChangeBus(),
+      clock: systemClock,
+      keyRollGraceSeconds: 0,
+      sessionTtlHours: config.session_ttl_hours,
+    });
     const r = role.value ?? 'admin';
     if (r !== 'owner' && r !== 'admin' && r !== 'viewer') {
       process.stderr.write('--role must be owner, admin or viewer\n');
       process.exit(1);
     }
-    const created = await admins.create({ type: 'system', id: null }, { email: email.value, password: password.value, role: r });
+    const created = await admins.create(
+      { type: 'system', id: null },
+      { email: email.value, password: password.value, role: r },
+    );
     await handle.close();
     process.stdout.write(`created ${created.role} ${created.email} (${created.id})\n`);
     return;

@@ -42,7 +42,11 @@ function coerce(key: keyof Config, raw: string, source: string, problems: string
     problems.push(`${source}: expected true or false, got "${raw}"`);
     return undefined;
   }
-  if (type === 'array') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (type === 'array')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return raw;
 }
 

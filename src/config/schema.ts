@@ -14,7 +14,10 @@ export const ConfigSchema = Type.Object(
     gateway_port: Port,
     portal_port: Port,
     admin_port: Port,
-    services: Type.Array(Type.Union([Type.Literal('gateway'), Type.Literal('admin'), Type.Literal('portal'), Type.Literal('worker')]), { minItems: 1 }),
+    services: Type.Array(
+      Type.Union([Type.Literal('gateway'), Type.Literal('admin'), Type.Literal('portal'), Type.Literal('worker')]),
+      { minItems: 1 },
+    ),
     secret: Type.Optional(Type.String({ minLength: 32 })),
     data_dir: Type.String({ minLength: 1 }),
     smtp_url: Type.Optional(Type.String({ pattern: '^smtps?://' })),
@@ -44,7 +47,10 @@ export const ConfigSchema = Type.Object(
     docs_max_bytes: Type.Integer({ minimum: 1024 }),
     session_ttl_hours: Type.Integer({ minimum: 1 }),
     // Webhooks (worker)
-    webhook_retry_base_ms: Type.Integer({ minimum: 1, description: 'Delay before the 2nd delivery attempt; doubles after each failure' }),
+    webhook_retry_base_ms: Type.Integer({
+      minimum: 1,
+      description: 'Delay before the 2nd delivery attempt; doubles after each failure',
+    }),
     webhook_max_attempts: Type.Integer({ minimum: 1, maximum: 50 }),
   },
   { additionalProperties: false },

@@ -45,7 +45,9 @@ export function isDomainEventType(value: string): value is DomainEventType {
 }
 
 /** In-process fan-out; `onError` hears a listener's failure (it is logged, never rethrown). */
-export function createDomainEvents(options: { now?: () => number; onError?: (error: unknown, event: DomainEvent) => void } = {}): DomainEvents {
+export function createDomainEvents(
+  options: { now?: () => number; onError?: (error: unknown, event: DomainEvent) => void } = {},
+): DomainEvents {
   const listeners = new Set<DomainEventListener>();
   const now = options.now ?? Date.now;
   const report = (error: unknown, event: DomainEvent) => options.onError?.(error, event);

@@ -50,6 +50,10 @@ export async function seedDemo(s: DemoServices, sampleUpstreamUrl: string): Prom
     visibility: 'public',
     tags: ['demo', 'pets'],
   });
-  await s.docs.put(SYSTEM_ACTOR, entry.id, { text: SAMPLE_PETSTORE_OPENAPI, format: 'openapi', contentType: 'application/yaml' });
+  await s.docs.put(SYSTEM_ACTOR, entry.id, {
+    text: SAMPLE_PETSTORE_OPENAPI,
+    format: 'openapi',
+    contentType: 'application/yaml',
+  });
   return true;
 }

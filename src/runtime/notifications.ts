@@ -5,7 +5,12 @@ import type { Db } from '../modules/database.js';
 import { createDomainEvents, type DomainEvents } from '../modules/events.js';
 import type { KeyRequestEvents } from '../modules/key-requests/index.js';
 import type { KeyLimitsService } from '../modules/keys/index.js';
-import { createQuotaWatch, createWebhookWorker, createWebhooksService, type WebhooksService } from '../modules/webhooks/index.js';
+import {
+  createQuotaWatch,
+  createWebhookWorker,
+  createWebhooksService,
+  type WebhooksService,
+} from '../modules/webhooks/index.js';
 import { PROJECT_ROOT } from '../platform/http/index.js';
 import type { Logger } from '../platform/logging/logger.js';
 import { createMailer } from '../platform/mail/index.js';
@@ -29,10 +34,21 @@ export interface Notifications {
 /** Admin emails are the dashboard's, not the portal theme's: they are not themable. */
 const ADMIN_EMAIL_TEMPLATES = join(PROJECT_ROOT, 'src', 'apps', 'admin', 'views');
 
-export function createNotifications(deps: { config: Config; db: Db; clock: Clock; logger: Logger; keyLimits: KeyLimitsService; adminUrl?: string }): Notifications {
+export function createNotifications(deps: {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  keyLimits: KeyLimitsService;
+  adminUrl?: string;
+}): Notifications {
   const { config, db, clock, logger } = deps;
   const log = logger.child({ part: 'webhooks' });
-  const events = createDomainEvents({ now: () => clock.now(), onError: (error, event) => log.error({ err: error, event: event.type, event_id: event.id }, 'event listener failed') });
+  const events = createDomainEvents({
+    now: () => clock.now(),
+    onError: (error, event) =>
+      log.error({ err: error, event: event.type, event_id: event.id }, 'event listener failed'),
+  });
 
   let wake: () => void = () => undefined;
   const webhooks = createWebhooksService({ db, clock, onEnqueued: () => wake() });
@@ -51,27 +67,59 @@ export function createNotifications(deps: { config: Config; db: Db; clock: Clock
 
   // Email to admins and owners when a request waits for approval (settings.notify_admins_on_request).
   const mailLog = logger.child({ part: 'mail' });
-  const mailer = createMailer({ smtpUrl: config.smtp_url, from: config.mail_from, logger: mailLog, themeRoots: () => [ADMIN_EMAIL_TEMPLATES] });
+  const mailer = createMailer({
+    smtpUrl: config.smtp_url,
+    from: config.mail_from,
+    logger: mailLog,
+    themeRoots: () => [ADMIN_EMAIL_TEMPLATES],
+  });
   events.subscribe(async (event) => {
     if (event.type !== 'key_request.created' || event.data.status !== 'pending') return;
     if (!(await readSettings(db)).notify_admins_on_request) return;
     const [admins, entry, developer] = await Promise.all([
-      db.selectFrom('admin_users').select(['email', 'name']).where('status', '=', 'active').where('role', 'in', ['owner', 'admin']).orderBy('id').execute(),
-      db.selectFrom('catalogue_entries').select(['name']).where('id', '=', String(event.data.catalogue_id)).executeTakeFirst(),
-      db.selectFrom('developers').select(['email']).where('id', '=', String(event.data.developer_id)).executeTakeFirst(),
+      db
+        .selectFrom('admin_users')
+        .select(['email', 'name'])
+        .where('status', '=', 'active')
+        .where('role', 'in', ['owner', 'admin'])
+        .orderBy('id')
+        .execute(),
+      db
+        .selectFrom('catalogue_entries')
+        .select(['name'])
+        .where('id', '=', String(event.data.catalogue_id))
+        .executeTakeFirst(),
+      db
+        .selectFrom('developers')
+        .select(['email'])
+        .where('id', '=', String(event.data.developer_id))
+        .executeTakeFirst(),
     ]);
     for (const admin of admins) {
       await mailer
         .send({
           to: admin.email,
           template: 'key-request-pending',
-          data: { admin_name: admin.name, entry_name: entry?.name ?? String(event.data.catalogue_id), developer_email: developer?.email ?? 'A developer', key_name: String(event.data.key_name), admin_url: deps.adminUrl ?? null },
+          data: {
+            admin_name: admin.name,
+            entry_name: entry?.name ?? String(event.data.catalogue_id),
+            developer_email: developer?.email ?? 'A developer',
+            key_name: String(event.data.key_name),
+            admin_url: deps.adminUrl ?? null,
+          },
         })
         .catch((error: unknown) => mailLog.error({ err: error, to: admin.email }, 'admin notification email failed'));
     }
   });
 
-  const worker = createWebhookWorker({ db, clock, logger: log, retryBaseMs: config.webhook_retry_base_ms, maxAttempts: config.webhook_max_attempts, userAgent: 'Gatehouse-Webhooks/1' });
+  const worker = createWebhookWorker({
+    db,
+    clock,
+    logger: log,
+    retryBaseMs: config.webhook_retry_base_ms,
+    maxAttempts: config.webhook_max_attempts,
+    userAgent: 'Gatehouse-Webhooks/1',
+  });
   const quotaWatch = createQuotaWatch({
     db,
     clock,

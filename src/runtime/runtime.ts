@@ -23,7 +23,14 @@ import { createPoliciesService } from '../modules/policies/index.js';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../platform/db/index.js';
 import { createKvBackends, type ChangeBus, type CounterStore, type KvBackends } from '../platform/kv/index.js';
 import type { Logger } from '../platform/logging/logger.js';
-import { addOperationsRoutes, instrumentCounters, instrumentSink, Metrics, startNodeState, type ReadinessReport } from '../platform/metrics/index.js';
+import {
+  addOperationsRoutes,
+  instrumentCounters,
+  instrumentSink,
+  Metrics,
+  startNodeState,
+  type ReadinessReport,
+} from '../platform/metrics/index.js';
 import { createMailer } from '../platform/mail/index.js';
 import { PROJECT_ROOT } from '../platform/http/index.js';
 import { randomToken } from '../shared/crypto.js';
@@ -79,7 +86,12 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     const now = systemClock.now();
     const secret = config.secret ?? (await initMeta(database.db, 'secret', randomToken(48), now));
     const nodeId = `${hostname()}-${process.pid}`;
-    const shared = await createKvBackends({ redisUrl: config.redis_url, failMode: config.redis_fail_mode, logger: logger.child({ part: 'kv' }), nodeId });
+    const shared = await createKvBackends({
+      redisUrl: config.redis_url,
+      failMode: config.redis_fail_mode,
+      logger: logger.child({ part: 'kv' }),
+      nodeId,
+    });
     kv = shared;
     const { bus, counters } = shared;
     const analytics = createAnalyticsRecorder({
@@ -93,12 +105,36 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
 
     // Operations: one metrics registry per process, read by `/metrics` on every surface.
     const metrics = new Metrics();
-    metrics.gauge('gatehouse_analytics_buffered_records', 'Raw analytics records waiting to be written', () => analytics.stats().buffered);
-    metrics.gauge('gatehouse_analytics_unflushed_requests', 'Requests aggregated in memory, not yet written to the rollups', () => analytics.stats().pending);
-    metrics.gauge('gatehouse_analytics_dropped_records', 'Raw analytics records dropped since start (buffer full)', () => analytics.stats().dropped);
-    metrics.gauge('gatehouse_analytics_dropped_requests', 'Requests not counted in analytics since start', () => analytics.stats().droppedHits);
-    metrics.gauge('gatehouse_analytics_flush_failures', 'Consecutive failed analytics flushes (0 when the database answers)', () => analytics.stats().failures);
-    metrics.gauge('gatehouse_kv_degraded', '1 while Redis is unreachable and the counters run in their fail mode', () => (shared.status().degraded ? 1 : 0));
+    metrics.gauge(
+      'gatehouse_analytics_buffered_records',
+      'Raw analytics records waiting to be written',
+      () => analytics.stats().buffered,
+    );
+    metrics.gauge(
+      'gatehouse_analytics_unflushed_requests',
+      'Requests aggregated in memory, not yet written to the rollups',
+      () => analytics.stats().pending,
+    );
+    metrics.gauge(
+      'gatehouse_analytics_dropped_records',
+      'Raw analytics records dropped since start (buffer full)',
+      () => analytics.stats().dropped,
+    );
+    metrics.gauge(
+      'gatehouse_analytics_dropped_requests',
+      'Requests not counted in analytics since start',
+      () => analytics.stats().droppedHits,
+    );
+    metrics.gauge(
+      'gatehouse_analytics_flush_failures',
+      'Consecutive failed analytics flushes (0 when the database answers)',
+      () => analytics.stats().failures,
+    );
+    metrics.gauge(
+      'gatehouse_kv_degraded',
+      '1 while Redis is unreachable and the counters run in their fail mode',
+      () => (shared.status().degraded ? 1 : 0),
+    );
     // A heartbeat file per node identity (services + gateway port) so a restart can report a crash.
     const ports = config.services.includes('gateway') ? `-g${config.gateway_port}` : '';
     const nodeState = startNodeState({
@@ -137,7 +173,11 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     let gatewayPort = 0;
     if (wants('gateway')) {
       const snapshotOf = (): number => gateway?.snapshotVersion() ?? 0;
-      metrics.gauge('gatehouse_snapshot_version', 'Version of the gateway snapshot in use (rebuilds since start)', snapshotOf);
+      metrics.gauge(
+        'gatehouse_snapshot_version',
+        'Version of the gateway snapshot in use (rebuilds since start)',
+        snapshotOf,
+      );
       gateway = await createGateway({
         config,
         db: database.db,
@@ -153,7 +193,12 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     }
     const publicGatewayUrl = config.public_gateway_url ?? `http://${host}:${gatewayPort || config.gateway_port}`;
 
-    const ctx: ModuleContext = { db: database.db, bus, clock: systemClock, keyRollGraceSeconds: config.key_roll_grace_seconds };
+    const ctx: ModuleContext = {
+      db: database.db,
+      bus,
+      clock: systemClock,
+      keyRollGraceSeconds: config.key_roll_grace_seconds,
+    };
     const session = { ...ctx, sessionTtlHours: config.session_ttl_hours };
     const keyLimits = createKeyLimitsService({ db: database.db, counters, clock: systemClock });
     const notifications = createNotifications({ config, db: database.db, clock: systemClock, logger, keyLimits });
@@ -180,9 +225,23 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     let portalPort = 0;
     const publicPortalUrl = () => config.public_portal_url ?? `http://${host}:${portalPort || config.portal_port}`;
     const themesDir = join(PROJECT_ROOT, 'themes');
-    const mailer = createMailer({ smtpUrl: config.smtp_url, from: config.mail_from, logger: logger.child({ part: 'mail' }), themeRoots: async () => themeRootsFor(themesDir, (await services.settings.get()).theme) });
+    const mailer = createMailer({
+      smtpUrl: config.smtp_url,
+      from: config.mail_from,
+      logger: logger.child({ part: 'mail' }),
+      themeRoots: async () => themeRootsFor(themesDir, (await services.settings.get()).theme),
+    });
     closers.push(async () => mailer.close());
-    notifications.events.subscribe(keyRequestMailListener({ mailer, developers: services.developers, catalogue: services.catalogue, settings: services.settings, publicPortalUrl, logger: logger.child({ part: 'mail' }) }));
+    notifications.events.subscribe(
+      keyRequestMailListener({
+        mailer,
+        developers: services.developers,
+        catalogue: services.catalogue,
+        settings: services.settings,
+        publicPortalUrl,
+        logger: logger.child({ part: 'mail' }),
+      }),
+    );
     if (wants('worker')) {
       notifications.startWorker();
       closers.push(() => notifications.close());
@@ -192,9 +251,15 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       const first = await services.admins.ensureFirstOwner(config.admin_email, config.admin_password);
       if (first.created && first.generatedPassword) {
         // Printed once, on purpose, to the console only (not through the logger).
-        process.stdout.write(`\nFirst admin created: ${first.email}\nGenerated password (shown once): ${first.generatedPassword}\n\n`);
+        process.stdout.write(
+          `\nFirst admin created: ${first.email}\nGenerated password (shown once): ${first.generatedPassword}\n\n`,
+        );
       } else if (first.created) logger.info({ email: first.email }, 'first admin created');
-      if (config.demo && sampleUpstreamPort > 0 && (await seedDemo(services, `http://127.0.0.1:${sampleUpstreamPort}`))) {
+      if (
+        config.demo &&
+        sampleUpstreamPort > 0 &&
+        (await seedDemo(services, `http://127.0.0.1:${sampleUpstreamPort}`))
+      ) {
         logger.info('demo data seeded (sample API at /petstore/)');
       }
     }
@@ -202,7 +267,16 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     const bodyLimit = config.body_limit_bytes;
     let adminPort = 0;
     if (wants('admin')) {
-      const admin = await createAdminApp({ services, logger: logger.child({ part: 'admin' }), bodyLimit, trustProxy: config.trust_proxy, version: VERSION, secret, sessionTtlHours: config.session_ttl_hours, gatewayUrl: gatewayPort > 0 || config.public_gateway_url ? publicGatewayUrl : null });
+      const admin = await createAdminApp({
+        services,
+        logger: logger.child({ part: 'admin' }),
+        bodyLimit,
+        trustProxy: config.trust_proxy,
+        version: VERSION,
+        secret,
+        sessionTtlHours: config.session_ttl_hours,
+        gatewayUrl: gatewayPort > 0 || config.public_gateway_url ? publicGatewayUrl : null,
+      });
       addOperationsRoutes(admin, 'admin', metrics, readiness);
       adminPort = await listenFastify(admin, config.admin_port, config.host);
       closers.push(() => admin.close());
@@ -223,7 +297,14 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
         sessionTtlHours: config.session_ttl_hours,
         themesDir,
       };
-      const portal = await createPortalApp({ services, logger: logger.child({ part: 'portal' }), bodyLimit, trustProxy: config.trust_proxy, secret, web });
+      const portal = await createPortalApp({
+        services,
+        logger: logger.child({ part: 'portal' }),
+        bodyLimit,
+        trustProxy: config.trust_proxy,
+        secret,
+        web,
+      });
       addOperationsRoutes(portal, 'portal', metrics, readiness);
       portalPort = await listenFastify(portal, config.portal_port, config.host);
       closers.push(() => portal.close());
@@ -233,7 +314,11 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     return {
       config,
       ports: { gateway: gatewayPort, portal: portalPort, admin: adminPort, sampleUpstream: sampleUpstreamPort },
-      urls: { gateway: `http://${host}:${gatewayPort}`, portal: `http://${host}:${portalPort}`, admin: `http://${host}:${adminPort}` },
+      urls: {
+        gateway: `http://${host}:${gatewayPort}`,
+        portal: `http://${host}:${portalPort}`,
+        admin: `http://${host}:${adminPort}`,
+      },
       database,
       bus,
       counters,

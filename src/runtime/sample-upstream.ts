@@ -20,7 +20,8 @@ export function createSampleUpstream(): Server {
     };
     req.resume();
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'method not allowed' });
-    if (url.pathname === '/' || url.pathname === '') return send(200, { service: 'sample pet store', endpoints: ['/pets', '/pets/{id}'] });
+    if (url.pathname === '/' || url.pathname === '')
+      return send(200, { service: 'sample pet store', endpoints: ['/pets', '/pets/{id}'] });
     if (url.pathname === '/pets') {
       const status = url.searchParams.get('status');
       return send(200, status ? PETS.filter((p) => p.status === status) : PETS);

@@ -29,10 +29,15 @@ export function checkFieldDefinitions(defs: FieldDefinition[], path: string): Fi
   const seen = new Set<string>();
   defs.forEach((def, i) => {
     const at = `${path}.${i}`;
-    if (!NAME.test(def.name)) problems.push({ field: `${at}.name`, message: 'must be lower-case letters, digits or _, starting with a letter (max 40)' });
+    if (!NAME.test(def.name))
+      problems.push({
+        field: `${at}.name`,
+        message: 'must be lower-case letters, digits or _, starting with a letter (max 40)',
+      });
     if (seen.has(def.name)) problems.push({ field: `${at}.name`, message: `duplicate field name "${def.name}"` });
     seen.add(def.name);
-    if (!FIELD_TYPES.includes(def.type)) problems.push({ field: `${at}.type`, message: `must be one of ${FIELD_TYPES.join(', ')}` });
+    if (!FIELD_TYPES.includes(def.type))
+      problems.push({ field: `${at}.type`, message: `must be one of ${FIELD_TYPES.join(', ')}` });
     if (def.type === 'select' && (!def.options || def.options.length === 0)) {
       problems.push({ field: `${at}.options`, message: 'a select field needs at least one option' });
     }
@@ -61,7 +66,12 @@ export function checkFieldValues(
       values[def.name] = checked;
       continue;
     }
-    const text = raw === undefined || raw === null ? '' : typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : null;
+    const text =
+      raw === undefined || raw === null
+        ? ''
+        : typeof raw === 'string' || typeof raw === 'number'
+          ? String(raw).trim()
+          : null;
     if (text === null) {
       problems.push({ field, message: 'must be text' });
       continue;
@@ -75,7 +85,8 @@ export function checkFieldValues(
       continue;
     }
     if (def.type === 'email' && !EMAIL.test(text)) problems.push({ field, message: 'must be an email address' });
-    else if (def.type === 'url' && !/^https?:\/\/\S+$/.test(text)) problems.push({ field, message: 'must be an http(s) URL' });
+    else if (def.type === 'url' && !/^https?:\/\/\S+$/.test(text))
+      problems.push({ field, message: 'must be an http(s) URL' });
     else if (def.type === 'number' && Number.isNaN(Number(text))) problems.push({ field, message: 'must be a number' });
     else if (def.type === 'select' && !(def.options ?? []).includes(text)) {
       problems.push({ field, message: `must be one of: ${(def.options ?? []).join(', ')}` });

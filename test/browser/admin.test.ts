@@ -21,7 +21,15 @@ const ARTIFACTS = join('test-artifacts', 'browser');
 const SPEC = JSON.stringify({
   openapi: '3.0.3',
   info: { title: 'Parcels API', version: '1.0.0' },
-  paths: { '/parcels/{id}': { get: { summary: 'Track a parcel', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'The parcel' } } } } },
+  paths: {
+    '/parcels/{id}': {
+      get: {
+        summary: 'Track a parcel',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'The parcel' } },
+      },
+    },
+  },
 });
 
 async function openBrowser(): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
@@ -30,7 +38,16 @@ async function openBrowser(): Promise<{ context: BrowserContext; page: Page; clo
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? (await context.newPage());
@@ -61,7 +78,10 @@ async function signIn(page: Page, base: string, email: string, password: string)
 
 /** A link in the main navigation bar. */
 async function nav(page: Page, name: string | RegExp): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: typeof name === 'string' }).click();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name, exact: typeof name === 'string' })
+    .click();
 }
 
 async function flashText(page: Page): Promise<string> {
@@ -138,7 +158,9 @@ describe('admin dashboard in chromium', () => {
       assert.match(await flashText(page), /Policy "Parcels Standard" created/);
       const policies = await system.admin.get('/api/v1/policies');
       const policy = policies.body.data.find((p: any) => p.name === 'Parcels Standard');
-      assert.deepEqual(policy.access_rights, [{ api_id: apiId, allowed_urls: [{ path: '^/parcels/.*$', methods: ['GET'] }] }]);
+      assert.deepEqual(policy.access_rights, [
+        { api_id: apiId, allowed_urls: [{ path: '^/parcels/.*$', methods: ['GET'] }] },
+      ]);
       assert.equal(policy.rate, 50);
       assert.equal(policy.quota_max, 1000);
 
@@ -148,7 +170,9 @@ describe('admin dashboard in chromium', () => {
       await page.getByLabel('Name', { exact: true }).fill('Parcels');
       await page.getByLabel('Policy', { exact: true }).selectOption({ label: 'Parcels Standard' });
       await page.getByLabel('Short description').fill('Track parcels <b>anywhere</b>');
-      await page.getByLabel('Long description (Markdown)').fill('# Parcels\n\nUse **GET /parcels/{id}**.<script>alert(1)</script>');
+      await page
+        .getByLabel('Long description (Markdown)')
+        .fill('# Parcels\n\nUse **GET /parcels/{id}**.<script>alert(1)</script>');
       await page.getByRole('button', { name: 'Preview' }).click();
       await page.locator('#preview-long strong').waitFor();
       assert.equal(await page.locator('#preview-long script').count(), 0, 'the preview is sanitised');
@@ -179,7 +203,11 @@ describe('admin dashboard in chromium', () => {
 
       // 5. A developer requests access through the portal's developer API.
       const developer: Client = await signUpDeveloper(system, 'parcel-dev@example.com', { name: 'Pat <Parcel>' });
-      const request = await developer.post('/api/v1/key-requests', { catalogue_id: entryId, key_name: 'production', fields: { use_case: 'Shop <img src=x onerror=alert(1)> tracking' } });
+      const request = await developer.post('/api/v1/key-requests', {
+        catalogue_id: entryId,
+        key_name: 'production',
+        fields: { use_case: 'Shop <img src=x onerror=alert(1)> tracking' },
+      });
       assert.equal(request.status, 201, JSON.stringify(request.body));
       assert.equal(request.body.status, 'pending');
       await page.goto(`${base}/`);
@@ -217,7 +245,7 @@ describe('admin dashboard in chromium', () => {
       await page.getByRole('button', { name: 'Find' }).click();
       await page.getByRole('link', { name: 'production' }).click();
       assert.equal(await page.getByTestId('key-status').textContent(), 'active');
-      assert.ok(!((await page.content()).includes(keySecret)), 'the key page never shows the secret');
+      assert.ok(!(await page.content()).includes(keySecret), 'the key page never shows the secret');
       await page.getByRole('button', { name: 'Revoke key' }).click();
       assert.equal(await page.getByTestId('key-status').textContent(), 'revoked');
       assert.ok(
@@ -231,7 +259,12 @@ describe('admin dashboard in chromium', () => {
       await shot(page, '05-key-revoked');
 
       // 7. The calls in analytics (by key), and the CSV export.
-      await eventually(async () => (await system.admin.get(`/api/v1/analytics/requests?from=${Date.now() - 3_600_000}&key_id=${keyId}`)).body.totals.hits >= 6, 3000);
+      await eventually(
+        async () =>
+          (await system.admin.get(`/api/v1/analytics/requests?from=${Date.now() - 3_600_000}&key_id=${keyId}`)).body
+            .totals.hits >= 6,
+        3000,
+      );
       await nav(page, 'Analytics');
       await page.getByLabel('Time range').selectOption('1h');
       await page.getByLabel('Break down by').selectOption('key');
@@ -241,7 +274,10 @@ describe('admin dashboard in chromium', () => {
       assert.match((await page.getByTestId('top-keys').textContent()) ?? '', /production/);
       assert.match((await page.getByTestId('status-codes').textContent()) ?? '', /200[\s\S]*403|403[\s\S]*200/);
       await page.locator('#chart-hits').waitFor();
-      assert.ok(await page.evaluate('typeof Chart === "function" && Chart.getChart("chart-hits") !== undefined'), 'the chart is drawn');
+      assert.ok(
+        await page.evaluate('typeof Chart === "function" && Chart.getChart("chart-hits") !== undefined'),
+        'the chart is drawn',
+      );
       await shot(page, '06-analytics');
       const download = page.waitForEvent('download');
       await page.getByTestId('csv-link').click();
@@ -264,7 +300,11 @@ describe('admin dashboard in chromium', () => {
   });
 
   test('a viewer sees no secrets and cannot change anything, even by posting forms', async () => {
-    await system.admin.post('/api/v1/admins', { email: 'look@example.com', password: 'viewer-password-1', role: 'viewer' });
+    await system.admin.post('/api/v1/admins', {
+      email: 'look@example.com',
+      password: 'viewer-password-1',
+      role: 'viewer',
+    });
     const hook = await system.admin.post('/api/v1/webhooks', { url: upstream.url, events: ['key.created'] });
     const webhookSecret: string = hook.body.secret;
     const browser = await openBrowser();
@@ -273,7 +313,11 @@ describe('admin dashboard in chromium', () => {
       await signIn(page, base, 'look@example.com', 'viewer-password-1');
       assert.equal(await page.getByTestId('role').textContent(), 'viewer');
       await page.goto(`${base}/apis/${apiId}`);
-      assert.equal(await page.getByRole('button', { name: /Disable|Enable|Delete|Save/ }).count(), 0, 'no change buttons');
+      assert.equal(
+        await page.getByRole('button', { name: /Disable|Enable|Delete|Save/ }).count(),
+        0,
+        'no change buttons',
+      );
       assert.ok(await page.getByLabel('Name', { exact: true }).isDisabled(), 'form fields are read-only');
       await page.goto(`${base}/webhooks/${hook.body.id}`);
       assert.ok(!(await page.content()).includes(webhookSecret), 'no webhook secret');
@@ -296,7 +340,10 @@ describe('admin dashboard in chromium', () => {
         [`/webhooks/${hook.body.id}/rotate`, {}],
         ['/admins', { email: 'x@example.com', password: 'password-1234', role: 'owner' }],
       ] as const) {
-        const res = await page.request.post(`${base}${path}`, { form: { _csrf: csrf ?? '', ...form }, maxRedirects: 0 });
+        const res = await page.request.post(`${base}${path}`, {
+          form: { _csrf: csrf ?? '', ...form },
+          maxRedirects: 0,
+        });
         assert.equal(res.status(), 403, `POST ${path}`);
       }
       assert.equal((await system.admin.get(`/api/v1/apis/${apiId}`)).body.active, true);

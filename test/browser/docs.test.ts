@@ -20,25 +20,41 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join('test-artifacts', 'browser');
 const PASSWORD = 'dev-password-1';
 
-async function openBrowser(): Promise<{ context: BrowserContext; page: Page; errors: string[]; close(): Promise<void> }> {
+async function openBrowser(): Promise<{
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+  close(): Promise<void>;
+}> {
   const profile = mkdtempSync(join(tmpdir(), 'gh-docs-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context.setDefaultTimeout(15_000);
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      errors.push(message.text());
   });
   // Failed loads, by URL (the console message does not say which). A try-it call that the
   // API answers with an error is not one: its status is checked where expected.
   page.on('response', (response) => {
-    if (response.status() >= 400 && !response.url().includes('/petstore/')) errors.push(`${response.status()} ${response.url()}`);
+    if (response.status() >= 400 && !response.url().includes('/petstore/'))
+      errors.push(`${response.status()} ${response.url()}`);
   });
   return {
     context,
@@ -59,11 +75,18 @@ async function logIn(page: Page, portal: string, email: string): Promise<void> {
   await page.goto(`${portal}/login`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.locator('main form button[type="submit"]').first().click()]);
+  await Promise.all([
+    page.waitForURL((url) => !url.pathname.startsWith('/login')),
+    page.locator('main form button[type="submit"]').first().click(),
+  ]);
 }
 
 /** Opens an operation in Swagger UI, executes it, and returns the status and body it shows. */
-async function execute(page: Page, operationId: string, fill: Record<string, string> = {}): Promise<{ status: string; body: string; url: string }> {
+async function execute(
+  page: Page,
+  operationId: string,
+  fill: Record<string, string> = {},
+): Promise<{ status: string; body: string; url: string }> {
   const block = page.locator(`#operations-pets-${operationId}`);
   if (!(await block.locator('.opblock-body').isVisible())) await block.locator('.opblock-summary').first().click();
   for (const [name, value] of Object.entries(fill)) {
@@ -94,7 +117,9 @@ describe('API documentation in chromium', () => {
     system = await startSystem('sqlite', { demo: true, sample_upstream_port: 0 });
     portal = system.running.urls.portal;
     const dev = await signUpDeveloper(system, 'try-it@example.com');
-    const entry = (await system.portal.get('/api/v1/catalogue')).body.data.find((e: any) => e.slug === 'pet-store-free');
+    const entry = (await system.portal.get('/api/v1/catalogue')).body.data.find(
+      (e: any) => e.slug === 'pet-store-free',
+    );
     const created = await dev.post('/api/v1/key-requests', { catalogue_id: entry.id, key_name: 'laptop', fields: {} });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     secret = created.body.key.secret;
@@ -102,7 +127,10 @@ describe('API documentation in chromium', () => {
     // A second key, so the developer has to choose.
     const settings = await system.admin.patch(`/api/v1/catalogue/${entry.id}`, { allow_multiple_keys: true });
     assert.equal(settings.status, 200, JSON.stringify(settings.body));
-    assert.equal((await dev.post('/api/v1/key-requests', { catalogue_id: entry.id, key_name: 'ci', fields: {} })).status, 201);
+    assert.equal(
+      (await dev.post('/api/v1/key-requests', { catalogue_id: entry.id, key_name: 'ci', fields: {} })).status,
+      201,
+    );
   });
 
   after(async () => {
@@ -171,7 +199,10 @@ describe('API documentation in chromium', () => {
       assert.match(list.body, /"Nemo"/);
       assert.doesNotMatch(list.body, /"Rex"/);
       // The rolled secret works outside the browser too.
-      assert.equal((await fetch(`${system.gatewayUrl}/petstore/pets`, { headers: { 'x-api-key': rolled } })).status, 200);
+      assert.equal(
+        (await fetch(`${system.gatewayUrl}/petstore/pets`, { headers: { 'x-api-key': rolled } })).status,
+        200,
+      );
     } finally {
       await browser.close();
     }
@@ -185,8 +216,14 @@ describe('API documentation in chromium', () => {
       await page.locator('#operations-pets-listPets').waitFor();
       const hint = page.locator('#docs-get-key');
       assert.match(await hint.innerText(), /To try these calls you need an API key/);
-      assert.equal(await hint.getByRole('link', { name: 'Log in' }).getAttribute('href'), '/login?next=%2Fcatalogue%2Fpet-store-free%2Fdocs');
-      assert.equal(await hint.getByRole('link', { name: /request access/ }).getAttribute('href'), '/catalogue/pet-store-free');
+      assert.equal(
+        await hint.getByRole('link', { name: 'Log in' }).getAttribute('href'),
+        '/login?next=%2Fcatalogue%2Fpet-store-free%2Fdocs',
+      );
+      assert.equal(
+        await hint.getByRole('link', { name: /request access/ }).getAttribute('href'),
+        '/catalogue/pet-store-free',
+      );
       assert.equal(await page.locator('#docs-key-select').count(), 0);
       // Without a key the gateway answers 401, and the console shows it (CORS on errors too).
       const call = await execute(page, 'listPets');
@@ -201,10 +238,19 @@ describe('API documentation in chromium', () => {
 
   test('script in a specification’s descriptions is rendered inert', async () => {
     const policyId = (await system.admin.get('/api/v1/policies')).body.data[0].id;
-    const entry = await system.admin.post('/api/v1/catalogue', { name: 'Hostile docs', slug: 'hostile-docs', policy_id: policyId });
+    const entry = await system.admin.post('/api/v1/catalogue', {
+      name: 'Hostile docs',
+      slug: 'hostile-docs',
+      policy_id: policyId,
+    });
     const spec = {
       openapi: '3.0.3',
-      info: { title: 'Hostile <script>window.__pwned = "title"</script>', version: '1', description: 'Hi <script>window.__pwned = "info"</script><img src="x" onerror="window.__pwned = \'img\'"> [x](javascript:window.__pwned=1)' },
+      info: {
+        title: 'Hostile <script>window.__pwned = "title"</script>',
+        version: '1',
+        description:
+          'Hi <script>window.__pwned = "info"</script><img src="x" onerror="window.__pwned = \'img\'"> [x](javascript:window.__pwned=1)',
+      },
       paths: {
         '/pets': {
           get: {
@@ -212,13 +258,25 @@ describe('API documentation in chromium', () => {
             operationId: 'listPets',
             summary: '<img src=x onerror="window.__pwned = \'summary\'">',
             description: '<script>window.__pwned = "op"</script><iframe src="javascript:parent.__pwned=1"></iframe>',
-            parameters: [{ name: 'q', in: 'query', description: '<svg onload="window.__pwned = \'svg\'"></svg>', schema: { type: 'string' } }],
+            parameters: [
+              {
+                name: 'q',
+                in: 'query',
+                description: '<svg onload="window.__pwned = \'svg\'"></svg>',
+                schema: { type: 'string' },
+              },
+            ],
             responses: { 200: { description: '<b onmouseover="window.__pwned = 1">ok</b>' } },
           },
         },
       },
     };
-    const put = await system.admin.request('PUT', `/api/v1/catalogue/${entry.body.id}/documentation`, JSON.stringify(spec), { 'content-type': 'application/json' });
+    const put = await system.admin.request(
+      'PUT',
+      `/api/v1/catalogue/${entry.body.id}/documentation`,
+      JSON.stringify(spec),
+      { 'content-type': 'application/json' },
+    );
     assert.equal(put.status, 201, JSON.stringify(put.body));
     const browser = await openBrowser();
     try {
@@ -230,7 +288,12 @@ describe('API documentation in chromium', () => {
       await page.locator('#operations-pets-listPets .opblock-summary').hover();
       await page.waitForTimeout(300);
       assert.equal(await page.evaluate('window.__pwned'), undefined);
-      assert.equal(await page.locator('#swagger-ui script, #swagger-ui iframe, #swagger-ui [onerror], #swagger-ui [onload]').count(), 0);
+      assert.equal(
+        await page
+          .locator('#swagger-ui script, #swagger-ui iframe, #swagger-ui [onerror], #swagger-ui [onload]')
+          .count(),
+        0,
+      );
       await shot(page, 'docs-hostile-inert');
     } finally {
       await browser.close();

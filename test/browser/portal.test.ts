@@ -41,24 +41,39 @@ async function startSmtp(): Promise<{ port: number; mails: Mail[]; close(): Prom
         const [head = '', ...rest] = raw.split(/\r?\n\r?\n/);
         const subject = /^Subject: (.*)$/im.exec(head)?.[1] ?? '';
         let body = rest.join('\n\n');
-        if (/quoted-printable/i.test(raw)) body = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+        if (/quoted-printable/i.test(raw))
+          body = body
+            .replace(/=\r?\n/g, '')
+            .replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
         mails.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), subject, text: body });
         callback();
       });
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-async function openBrowser(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
+async function openBrowser(viewport: {
+  width: number;
+  height: number;
+}): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'gh-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context.setDefaultTimeout(10_000);
   const page = context.pages()[0] ?? (await context.newPage());
@@ -88,9 +103,20 @@ describe('developer portal in chromium', () => {
     smtp = await startSmtp();
     upstream = await startUpstream();
     system = await startSystem('sqlite', { smtp_url: `smtp://127.0.0.1:${smtp.port}` });
-    const api = await system.admin.post('/api/v1/apis', { name: 'Weather', listen_path: '/weather', target_url: upstream.url });
+    const api = await system.admin.post('/api/v1/apis', {
+      name: 'Weather',
+      listen_path: '/weather',
+      target_url: upstream.url,
+    });
     assert.equal(api.status, 201);
-    const policy = await system.admin.post('/api/v1/policies', { name: 'Free', rate: 100, per: 60, quota_max: 10000, quota_renewal_rate: 2_592_000, access_rights: [{ api_id: api.body.id }] });
+    const policy = await system.admin.post('/api/v1/policies', {
+      name: 'Free',
+      rate: 100,
+      per: 60,
+      quota_max: 10000,
+      quota_renewal_rate: 2_592_000,
+      access_rights: [{ api_id: api.body.id }],
+    });
     assert.equal(policy.status, 201);
     await system.admin.patch('/api/v1/settings', {
       signup_fields: [
@@ -103,7 +129,8 @@ describe('developer portal in chromium', () => {
     const auto = await system.admin.post('/api/v1/catalogue', {
       name: 'Weather Free',
       short_description: 'Forecasts for any city',
-      long_description: '## Getting started\n\nCall `GET /weather/forecast?city=Paris` with your key.\n\n| Field | Meaning |\n|---|---|\n| temp | degrees C |',
+      long_description:
+        '## Getting started\n\nCall `GET /weather/forecast?city=Paris` with your key.\n\n| Field | Meaning |\n|---|---|\n| temp | degrees C |',
       policy_id: policy.body.id,
       approval: 'auto',
       tags: ['weather'],
@@ -111,7 +138,12 @@ describe('developer portal in chromium', () => {
     });
     assert.equal(auto.status, 201);
     autoSlug = auto.body.slug;
-    const docs = await system.admin.request('PUT', `/api/v1/catalogue/${auto.body.id}/documentation`, '# Weather API guide\n\nEvery call needs your key.\n\n## GET /forecast\n\nReturns the forecast for `city`.', { 'content-type': 'text/markdown' });
+    const docs = await system.admin.request(
+      'PUT',
+      `/api/v1/catalogue/${auto.body.id}/documentation`,
+      '# Weather API guide\n\nEvery call needs your key.\n\n## GET /forecast\n\nReturns the forecast for `city`.',
+      { 'content-type': 'text/markdown' },
+    );
     assert.ok(docs.status === 200 || docs.status === 201, JSON.stringify(docs.body));
     const manual = await system.admin.post('/api/v1/catalogue', {
       name: 'Weather Pro',
@@ -165,7 +197,10 @@ describe('developer portal in chromium', () => {
     try {
       const email = `${tag}@example.com`;
       await signUpAndLogIn(page, email, tag, narrow);
-      assert.ok(smtp.mails.some((m) => m.to === email && /Welcome/.test(m.subject)), 'welcome email');
+      assert.ok(
+        smtp.mails.some((m) => m.to === email && /Welcome/.test(m.subject)),
+        'welcome email',
+      );
 
       // Find the entry by searching the catalogue, read its documentation.
       await page.goto(`${system.running.urls.portal}/catalogue`);
@@ -182,7 +217,10 @@ describe('developer portal in chromium', () => {
       await page.getByRole('heading', { name: 'GET /forecast' }).waitFor();
       await shot(page, `${tag}-05-docs`);
       await page.goBack();
-      assert.match((await page.locator('#entry-levels').textContent()) ?? '', /100 requests per minute[\s\S]*10,000 requests per month/);
+      assert.match(
+        (await page.locator('#entry-levels').textContent()) ?? '',
+        /100 requests per minute[\s\S]*10,000 requests per month/,
+      );
       await shot(page, `${tag}-05-entry`);
 
       // Request a key (entry's custom field + key name); auto-approved: shown once.
@@ -206,19 +244,27 @@ describe('developer portal in chromium', () => {
       await shot(page, `${tag}-06-key-secret`);
 
       // Call the gateway with the copied key; the real upstream answers.
-      const called = await fetch(`${system.gatewayUrl}/weather/forecast?city=Paris`, { headers: { authorization: `Bearer ${copied}` } });
+      const called = await fetch(`${system.gatewayUrl}/weather/forecast?city=Paris`, {
+        headers: { authorization: `Bearer ${copied}` },
+      });
       assert.equal(called.status, 200);
       await called.text();
-      const failed = await fetch(`${system.gatewayUrl}/weather/forecast`, { headers: { authorization: 'Bearer gh_not_a_real_key_000000000000000000' } });
+      const failed = await fetch(`${system.gatewayUrl}/weather/forecast`, {
+        headers: { authorization: 'Bearer gh_not_a_real_key_000000000000000000' },
+      });
       assert.equal(failed.status, 401);
       await failed.text();
       assert.ok(!smtp.mails.some((m) => m.text.includes(secret)), 'no email carries the key');
 
       // The call shows on the dashboard (analytics flush every 100 ms in tests).
-      const seen = await eventually(async () => {
-        await page.goto(`${system.running.urls.portal}/dashboard`);
-        return ((await page.locator('#total-hits').textContent()) ?? '').trim() === '1';
-      }, 5_000, 250);
+      const seen = await eventually(
+        async () => {
+          await page.goto(`${system.running.urls.portal}/dashboard`);
+          return ((await page.locator('#total-hits').textContent()) ?? '').trim() === '1';
+        },
+        5_000,
+        250,
+      );
       assert.ok(seen, 'the call appears on the dashboard');
       await page.locator('html[data-charts-ready="true"]').waitFor();
       assert.equal(((await page.locator('#total-successes').textContent()) ?? '').trim(), '1');
@@ -235,16 +281,25 @@ describe('developer portal in chromium', () => {
       await page.getByRole('link', { name: 'My keys' }).click();
       await page.waitForURL(/\/keys$/);
       const card = page.locator('.card', { hasText: 'laptop' });
-      assert.match((await card.textContent()) ?? '', /laptop[\s\S]*active[\s\S]*Weather Free[\s\S]*100 requests per minute/);
+      assert.match(
+        (await card.textContent()) ?? '',
+        /laptop[\s\S]*active[\s\S]*Weather Free[\s\S]*100 requests per minute/,
+      );
       await shot(page, `${tag}-08-keys`);
       page.once('dialog', (dialog) => void dialog.accept());
       await card.getByRole('button', { name: 'Revoke' }).click();
       await page.getByRole('status').filter({ hasText: 'was revoked' }).waitFor();
-      const refused = await eventually(async () => {
-        const res = await fetch(`${system.gatewayUrl}/weather/forecast`, { headers: { authorization: `Bearer ${secret}` } });
-        await res.text();
-        return res.status === 403;
-      }, 2_000, 100);
+      const refused = await eventually(
+        async () => {
+          const res = await fetch(`${system.gatewayUrl}/weather/forecast`, {
+            headers: { authorization: `Bearer ${secret}` },
+          });
+          await res.text();
+          return res.status === 403;
+        },
+        2_000,
+        100,
+      );
       assert.ok(refused, 'revoked key refused by the gateway');
       await shot(page, `${tag}-09-revoked`);
     } finally {
@@ -261,7 +316,9 @@ describe('developer portal in chromium', () => {
     const { page, close } = await openBrowser({ width: 390, height: 844 });
     try {
       await page.goto(`${system.running.urls.portal}/catalogue`);
-      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
       assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
     } finally {
       await close();
@@ -287,7 +344,9 @@ describe('developer portal in chromium', () => {
       assert.ok(request);
       const approved = await system.admin.post(`/api/v1/key-requests/${request.id}/approve`, {});
       assert.equal(approved.status, 200, JSON.stringify(approved.body));
-      assert.ok(await eventually(async () => smtp.mails.some((m) => m.to === email && /approved/.test(m.subject)), 3_000));
+      assert.ok(
+        await eventually(async () => smtp.mails.some((m) => m.to === email && /approved/.test(m.subject)), 3_000),
+      );
       const mail = smtp.mails.find((m) => m.to === email && /approved/.test(m.subject))!;
       assert.match(mail.text, /\/keys/);
       assert.doesNotMatch(mail.text, /gh_[0-9A-Za-z]{32,}/);
@@ -300,7 +359,9 @@ describe('developer portal in chromium', () => {
       const secret = await page.locator('#key-secret').inputValue();
       assert.match(secret, /^gh_/);
       await shot(page, 'manual-02-revealed');
-      const called = await fetch(`${system.gatewayUrl}/weather/ping`, { headers: { authorization: `Bearer ${secret}` } });
+      const called = await fetch(`${system.gatewayUrl}/weather/ping`, {
+        headers: { authorization: `Bearer ${secret}` },
+      });
       assert.equal(called.status, 200);
       await called.text();
       await page.goto(`${system.running.urls.portal}/keys`);
@@ -316,7 +377,11 @@ describe('developer portal in chromium', () => {
     const { page, close } = await openBrowser({ width: 1280, height: 900 });
     try {
       const email = 'forgetful@example.com';
-      const created = await system.portal.post('/api/v1/developers', { email, password: PASSWORD, fields: { name: 'Forgetful', role: 'data', terms: true } });
+      const created = await system.portal.post('/api/v1/developers', {
+        email,
+        password: PASSWORD,
+        fields: { name: 'Forgetful', role: 'data', terms: true },
+      });
       assert.equal(created.status, 201);
       await page.goto(`${system.running.urls.portal}/login`);
       await page.getByRole('link', { name: 'Forgot your password?' }).click();

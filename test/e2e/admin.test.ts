@@ -25,11 +25,24 @@ for (const dialect of dialects()) {
     before(async () => {
       upstream = await startUpstream();
       system = await startSystem(dialect);
-      const api = await system.admin.post('/api/v1/apis', { name: 'Orders', listen_path: '/orders', target_url: upstream.url });
+      const api = await system.admin.post('/api/v1/apis', {
+        name: 'Orders',
+        listen_path: '/orders',
+        target_url: upstream.url,
+      });
       apiId = api.body.id;
-      const policy = await system.admin.post('/api/v1/policies', { name: 'Basic', rate: 1000, per: 1, access_rights: [{ api_id: apiId }] });
+      const policy = await system.admin.post('/api/v1/policies', {
+        name: 'Basic',
+        rate: 1000,
+        per: 1,
+        access_rights: [{ api_id: apiId }],
+      });
       policyId = policy.body.id;
-      const entry = await system.admin.post('/api/v1/catalogue', { name: 'Orders', policy_id: policyId, approval: 'auto' });
+      const entry = await system.admin.post('/api/v1/catalogue', {
+        name: 'Orders',
+        policy_id: policyId,
+        approval: 'auto',
+      });
       entryId = entry.body.id;
       const dev = await signUpDeveloper(system, 'deactivate-me@example.com');
       const request = await dev.post('/api/v1/key-requests', { catalogue_id: entryId, key_name: 'prod' });
@@ -37,9 +50,15 @@ for (const dialect of dialects()) {
       keyId = request.body.key.id;
       keySecret = request.body.key.secret;
       developerId = request.body.developer_id;
-      const created = await system.admin.post('/api/v1/admins', { email: 'viewer@example.com', password: 'viewer-password-1', role: 'viewer' });
+      const created = await system.admin.post('/api/v1/admins', {
+        email: 'viewer@example.com',
+        password: 'viewer-password-1',
+        role: 'viewer',
+      });
       assert.equal(created.status, 201);
-      const login = await system.admin.withToken('').post('/api/v1/auth/tokens', { email: 'viewer@example.com', password: 'viewer-password-1' });
+      const login = await system.admin
+        .withToken('')
+        .post('/api/v1/auth/tokens', { email: 'viewer@example.com', password: 'viewer-password-1' });
       viewer = system.admin.withToken(login.body.token);
     });
 
@@ -49,7 +68,19 @@ for (const dialect of dialects()) {
     });
 
     test('a viewer reads everything but changes nothing', async () => {
-      for (const path of ['/api/v1/apis', '/api/v1/policies', '/api/v1/catalogue', '/api/v1/developers', '/api/v1/keys', '/api/v1/key-requests', '/api/v1/settings', '/api/v1/audit-events', '/api/v1/webhooks', `/api/v1/keys/${keyId}`, `/api/v1/developers/${developerId}/keys`]) {
+      for (const path of [
+        '/api/v1/apis',
+        '/api/v1/policies',
+        '/api/v1/catalogue',
+        '/api/v1/developers',
+        '/api/v1/keys',
+        '/api/v1/key-requests',
+        '/api/v1/settings',
+        '/api/v1/audit-events',
+        '/api/v1/webhooks',
+        `/api/v1/keys/${keyId}`,
+        `/api/v1/developers/${developerId}/keys`,
+      ]) {
         assert.equal((await viewer.get(path)).status, 200, `GET ${path}`);
       }
       const attempts: [string, string, unknown][] = [
@@ -84,7 +115,14 @@ for (const dialect of dialects()) {
     });
 
     test('no response a viewer can get carries a key secret', async () => {
-      for (const path of ['/api/v1/keys', `/api/v1/keys/${keyId}`, `/api/v1/developers/${developerId}/keys`, '/api/v1/key-requests', '/api/v1/audit-events?limit=200', '/api/v1/webhooks']) {
+      for (const path of [
+        '/api/v1/keys',
+        `/api/v1/keys/${keyId}`,
+        `/api/v1/developers/${developerId}/keys`,
+        '/api/v1/key-requests',
+        '/api/v1/audit-events?limit=200',
+        '/api/v1/webhooks',
+      ]) {
         const res = await viewer.get(path);
         assert.ok(!JSON.stringify(res.body).includes(keySecret), `${path} leaks the secret`);
         assert.ok(!/"secret"/.test(JSON.stringify(res.body)), `${path} has a secret field`);
@@ -96,35 +134,61 @@ for (const dialect of dialects()) {
       const off = await system.admin.patch(`/api/v1/developers/${developerId}`, { status: 'inactive' });
       assert.equal(off.status, 200);
       const started = Date.now();
-      assert.ok(await eventually(async () => (await gateway(system, '/orders/a', keySecret)).status === 403, 1000), 'refused within a second');
+      assert.ok(
+        await eventually(async () => (await gateway(system, '/orders/a', keySecret)).status === 403, 1000),
+        'refused within a second',
+      );
       const refused = await gateway(system, '/orders/a', keySecret);
       assert.equal(refused.body?.code, 'KEY_INACTIVE');
       assert.ok(Date.now() - started < 1000);
       await system.admin.patch(`/api/v1/developers/${developerId}`, { status: 'active' });
-      assert.ok(await eventually(async () => (await gateway(system, '/orders/a', keySecret)).status === 200, 1000), 'works again within a second');
+      assert.ok(
+        await eventually(async () => (await gateway(system, '/orders/a', keySecret)).status === 200, 1000),
+        'works again within a second',
+      );
     });
 
     test('the calls appear in analytics and in the CSV export', async () => {
       const from = new Date(Date.now() - 3_600_000).toISOString();
       assert.ok(
-        await eventually(async () => (await system.admin.get(`/api/v1/analytics/requests?from=${from}&resolution=minute&key_id=${keyId}`)).body.totals?.hits >= 2, 3000),
+        await eventually(
+          async () =>
+            (await system.admin.get(`/api/v1/analytics/requests?from=${from}&resolution=minute&key_id=${keyId}`)).body
+              .totals?.hits >= 2,
+          3000,
+        ),
         'analytics counted the calls',
       );
-      const res = await fetch(`${system.running.urls.admin}/api/v1/analytics/requests.csv?from=${encodeURIComponent(from)}&resolution=minute&group_by=key`, { headers: { authorization: `Bearer ${viewer.token}` } });
+      const res = await fetch(
+        `${system.running.urls.admin}/api/v1/analytics/requests.csv?from=${encodeURIComponent(from)}&resolution=minute&group_by=key`,
+        { headers: { authorization: `Bearer ${viewer.token}` } },
+      );
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
       const csv = await res.text();
       const [header, ...rows] = csv.trim().split('\r\n');
       assert.equal(header, 'bucket_start,key,hits,successes,errors,latency_avg_ms,latency_p95_ms,bytes_in,bytes_out');
-      assert.ok(rows.some((r) => r.split(',')[1] === keyId), 'a row for the key');
-      const noAuth = await fetch(`${system.running.urls.admin}/api/v1/analytics/requests.csv?from=${encodeURIComponent(from)}`);
+      assert.ok(
+        rows.some((r) => r.split(',')[1] === keyId),
+        'a row for the key',
+      );
+      const noAuth = await fetch(
+        `${system.running.urls.admin}/api/v1/analytics/requests.csv?from=${encodeURIComponent(from)}`,
+      );
       assert.equal(noAuth.status, 401);
     });
 
     test('the OpenAPI document lists the webhook and export routes and none of the dashboard pages', async () => {
       const doc = await system.admin.get('/api/v1/openapi.json');
-      for (const path of ['/webhooks', '/webhooks/{id}/deliveries', '/webhook-deliveries/{id}/retry', '/analytics/requests.csv']) assert.ok(doc.body.paths[path], path);
-      for (const path of ['/login', '/apis/new', '/analytics.csv', '/key-requests/bulk']) assert.equal(doc.body.paths[path], undefined, path);
+      for (const path of [
+        '/webhooks',
+        '/webhooks/{id}/deliveries',
+        '/webhook-deliveries/{id}/retry',
+        '/analytics/requests.csv',
+      ])
+        assert.ok(doc.body.paths[path], path);
+      for (const path of ['/login', '/apis/new', '/analytics.csv', '/key-requests/bulk'])
+        assert.equal(doc.body.paths[path], undefined, path);
       assert.ok(doc.body.paths['/apis'].post.requestBody, 'the REST /apis is not shadowed by the dashboard page');
     });
 
@@ -138,11 +202,19 @@ for (const dialect of dialects()) {
     });
 
     test('admins get an email when a key request waits for approval, unless switched off', async () => {
-      const manual = await system.admin.post('/api/v1/catalogue', { name: 'Reviewed <Orders>', policy_id: policyId, approval: 'manual' });
+      const manual = await system.admin.post('/api/v1/catalogue', {
+        name: 'Reviewed <Orders>',
+        policy_id: policyId,
+        approval: 'manual',
+      });
       const dev = await signUpDeveloper(system, 'waits@example.com');
       const request = await dev.post('/api/v1/key-requests', { catalogue_id: manual.body.id, key_name: 'staging' });
       assert.equal(request.body.status, 'pending');
-      const sent = () => system.logs().split('\n').filter((l) => l.includes('Key request waiting for approval'));
+      const sent = () =>
+        system
+          .logs()
+          .split('\n')
+          .filter((l) => l.includes('Key request waiting for approval'));
       assert.ok(await eventually(async () => sent().length >= 1, 2000), 'a notification was sent');
       const mail = JSON.parse(sent()[0]!) as { mail: { to: string; subject: string; text: string } };
       assert.equal(mail.mail.to, 'owner@example.com');
@@ -160,17 +232,27 @@ for (const dialect of dialects()) {
 
     test('admin sign-in is throttled per account, and a good password does not get through the lock', async () => {
       const anon = system.admin.withToken('');
-      await system.admin.post('/api/v1/admins', { email: 'throttled@example.com', password: 'right-password-1', role: 'admin' });
+      await system.admin.post('/api/v1/admins', {
+        email: 'throttled@example.com',
+        password: 'right-password-1',
+        role: 'admin',
+      });
       for (let i = 0; i < 5; i++) {
         const res = await anon.post('/api/v1/auth/tokens', { email: 'throttled@example.com', password: `wrong-${i}` });
         assert.equal(res.status, 401, `attempt ${i + 1}`);
       }
-      const locked = await anon.post('/api/v1/auth/tokens', { email: 'throttled@example.com', password: 'right-password-1' });
+      const locked = await anon.post('/api/v1/auth/tokens', {
+        email: 'throttled@example.com',
+        password: 'right-password-1',
+      });
       assert.equal(locked.status, 429);
       assert.equal(locked.body.error.code, 'TOO_MANY_REQUESTS');
       assert.ok(Number(locked.headers.get('retry-after')) > 0);
       // Other accounts are not locked by it.
-      const other = await anon.post('/api/v1/auth/tokens', { email: 'viewer@example.com', password: 'viewer-password-1' });
+      const other = await anon.post('/api/v1/auth/tokens', {
+        email: 'viewer@example.com',
+        password: 'viewer-password-1',
+      });
       assert.equal(other.status, 201);
     });
   });

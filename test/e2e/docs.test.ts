@@ -41,7 +41,11 @@ class PortalBrowser {
 
   async logIn(email: string, password: string): Promise<void> {
     await this.page('/login');
-    const res = await this.fetch('/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: this.csrf, email, password }).toString() });
+    const res = await this.fetch('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: this.csrf, email, password }).toString(),
+    });
     assert.equal(res.status, 303, `log-in failed: ${res.status}`);
   }
 }
@@ -72,15 +76,29 @@ for (const dialect of dialects()) {
       assert.match(docs.body.content_hash, /^[0-9a-f]{64}$/);
       const api = docs.body.openapi;
       assert.deepEqual(Object.keys(api.paths).sort(), ['/pets', '/pets/{id}']);
-      assert.deepEqual(api.servers.map((s: any) => s.url), [`${system.gatewayUrl}/petstore`]);
-      assert.deepEqual(api.components.securitySchemes, { gatehouse_key: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Your Gatehouse API key, from the portal (My keys).' } });
+      assert.deepEqual(
+        api.servers.map((s: any) => s.url),
+        [`${system.gatewayUrl}/petstore`],
+      );
+      assert.deepEqual(api.components.securitySchemes, {
+        gatehouse_key: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description: 'Your Gatehouse API key, from the portal (My keys).',
+        },
+      });
       assert.deepEqual(api.security, [{ gatehouse_key: [] }]);
       // by slug too
       assert.equal((await system.portal.get(`/api/v1/catalogue/${entry.slug}/documentation`)).status, 200);
     });
 
     test('a key from the catalogue calls the documented operations through the gateway and gets the upstream answers', async () => {
-      const requested = await dev.post('/api/v1/key-requests', { catalogue_id: entry.id, key_name: 'docs', fields: {} });
+      const requested = await dev.post('/api/v1/key-requests', {
+        catalogue_id: entry.id,
+        key_name: 'docs',
+        fields: {},
+      });
       assert.equal(requested.status, 201, JSON.stringify(requested.body));
       const secret = requested.body.key.secret;
       const api = (await dev.get(`/api/v1/catalogue/${entry.id}/documentation`)).body.openapi;
@@ -88,7 +106,10 @@ for (const dialect of dialects()) {
       const header = api.components.securitySchemes.gatehouse_key.name;
       const list = await fetch(`${server}/pets?status=available`, { headers: { [header]: secret } });
       assert.equal(list.status, 200);
-      assert.deepEqual(((await list.json()) as any[]).map((p: any) => p.name), ['Rex', 'Tom']);
+      assert.deepEqual(
+        ((await list.json()) as any[]).map((p: any) => p.name),
+        ['Rex', 'Tom'],
+      );
       const one = await fetch(`${server}/pets/1`, { headers: { [header]: secret } });
       assert.equal(one.status, 200);
       assert.equal(((await one.json()) as any).name, 'Rex');
@@ -98,10 +119,20 @@ for (const dialect of dialects()) {
 
     test('documentation follows the entry visibility: members-only needs a signed-in developer, hidden never shows', async () => {
       const policyId = (await system.admin.get(`/api/v1/catalogue/${entry.id}`)).body.policy_id;
-      const members = await system.admin.post('/api/v1/catalogue', { name: 'Members docs', policy_id: policyId, visibility: 'members' });
-      const hidden = await system.admin.post('/api/v1/catalogue', { name: 'Hidden docs', policy_id: policyId, visibility: 'hidden' });
+      const members = await system.admin.post('/api/v1/catalogue', {
+        name: 'Members docs',
+        policy_id: policyId,
+        visibility: 'members',
+      });
+      const hidden = await system.admin.post('/api/v1/catalogue', {
+        name: 'Hidden docs',
+        policy_id: policyId,
+        visibility: 'hidden',
+      });
       for (const id of [members.body.id, hidden.body.id]) {
-        const put = await system.admin.request('PUT', `/api/v1/catalogue/${id}/documentation`, '# Internal guide', { 'content-type': 'text/markdown' });
+        const put = await system.admin.request('PUT', `/api/v1/catalogue/${id}/documentation`, '# Internal guide', {
+          'content-type': 'text/markdown',
+        });
         assert.equal(put.status, 201, JSON.stringify(put.body));
       }
       assert.equal((await system.portal.get(`/api/v1/catalogue/${members.body.id}/documentation`)).status, 404);
@@ -118,8 +149,16 @@ for (const dialect of dialects()) {
     test('Markdown docs render as a sanitised portal page', async () => {
       const policyId = (await system.admin.get(`/api/v1/catalogue/${entry.id}`)).body.policy_id;
       const md = await system.admin.post('/api/v1/catalogue', { name: 'Guide', policy_id: policyId });
-      const body = '# Getting started\n\nCall `GET /pets`.\n\n<script>window.pwned = 1</script>\n\n<img src="x" onerror="window.pwned = 2">\n\n[docs](javascript:alert(1))\n';
-      assert.equal((await system.admin.request('PUT', `/api/v1/catalogue/${md.body.id}/documentation`, body, { 'content-type': 'text/markdown' })).status, 201);
+      const body =
+        '# Getting started\n\nCall `GET /pets`.\n\n<script>window.pwned = 1</script>\n\n<img src="x" onerror="window.pwned = 2">\n\n[docs](javascript:alert(1))\n';
+      assert.equal(
+        (
+          await system.admin.request('PUT', `/api/v1/catalogue/${md.body.id}/documentation`, body, {
+            'content-type': 'text/markdown',
+          })
+        ).status,
+        201,
+      );
       const res = await fetch(`${system.running.urls.portal}/catalogue/${md.body.slug}/docs`);
       assert.equal(res.status, 200);
       const html = await res.text();
@@ -158,7 +197,10 @@ for (const dialect of dialects()) {
       assert.equal(signedIn.status, 200);
       const keys = (await dev.get('/api/v1/keys')).body.data.filter((k: any) => k.catalogue_id === entry.id);
       assert.equal(keys.length, 1);
-      assert.match(signedIn.html, new RegExp(`<option value="${keys[0].id}"[^>]*>docs \\(${keys[0].prefix}…${keys[0].last4}\\)</option>`));
+      assert.match(
+        signedIn.html,
+        new RegExp(`<option value="${keys[0].id}"[^>]*>docs \\(${keys[0].prefix}…${keys[0].last4}\\)</option>`),
+      );
       assert.doesNotMatch(signedIn.html, /gh_[0-9A-Za-z]{32,}/, 'no secret on the page');
 
       const rollPath = `/catalogue/${entry.slug}/docs/keys/${keys[0].id}/roll`;

@@ -16,7 +16,8 @@ class Browser {
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a)) || attrs.some((a) => /max-age=0\b/i.test(a.trim()));
+      const expired =
+        attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a)) || attrs.some((a) => /max-age=0\b/i.test(a.trim()));
       if (expired || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
@@ -75,9 +76,20 @@ for (const dialect of dialects()) {
     before(async () => {
       system = await startSystem(dialect);
       portal = system.running.urls.portal;
-      const upstreamApi = await system.admin.post('/api/v1/apis', { name: 'Echo', listen_path: '/echo', target_url: 'http://127.0.0.1:9' });
+      const upstreamApi = await system.admin.post('/api/v1/apis', {
+        name: 'Echo',
+        listen_path: '/echo',
+        target_url: 'http://127.0.0.1:9',
+      });
       assert.equal(upstreamApi.status, 201);
-      const policy = await system.admin.post('/api/v1/policies', { name: 'Free', rate: 100, per: 60, quota_max: 10000, quota_renewal_rate: 2_592_000, access_rights: [{ api_id: upstreamApi.body.id }] });
+      const policy = await system.admin.post('/api/v1/policies', {
+        name: 'Free',
+        rate: 100,
+        per: 60,
+        quota_max: 10000,
+        quota_renewal_rate: 2_592_000,
+        access_rights: [{ api_id: upstreamApi.body.id }],
+      });
       assert.equal(policy.status, 201);
       policyId = policy.body.id;
       const settings = await system.admin.patch('/api/v1/settings', {
@@ -96,7 +108,14 @@ for (const dialect of dialects()) {
     });
 
     async function signUp(browser: Browser, email: string, fields: Record<string, string> = {}) {
-      return browser.post('/signup', { email, password: 'portal-pass-1', 'fields.name': 'Ada', 'fields.role': 'backend', 'fields.terms': 'on', ...fields });
+      return browser.post('/signup', {
+        email,
+        password: 'portal-pass-1',
+        'fields.name': 'Ada',
+        'fields.role': 'backend',
+        'fields.terms': 'on',
+        ...fields,
+      });
     }
 
     async function logIn(browser: Browser, email: string, password = 'portal-pass-1') {
@@ -105,12 +124,20 @@ for (const dialect of dialects()) {
 
     test('sign-up validates beside each field, keeps the input, then creates the account', async () => {
       const browser = new Browser(portal);
-      const bad = await browser.post('/signup', { email: 'not-an-email', password: 'short', 'fields.company': 'Kept Co' });
+      const bad = await browser.post('/signup', {
+        email: 'not-an-email',
+        password: 'short',
+        'fields.company': 'Kept Co',
+      });
       assert.equal(bad.status, 400);
       assert.match(bad.html, /id="signup-email-error">Enter a valid email address/);
       assert.match(bad.html, /id="signup-password-error">Use at least 8 characters/);
       assert.match(bad.html, /value="Kept Co"/);
-      const missing = await browser.post('/signup', { email: 'fields@example.com', password: 'portal-pass-1', 'fields.company': 'Kept Co' });
+      const missing = await browser.post('/signup', {
+        email: 'fields@example.com',
+        password: 'portal-pass-1',
+        'fields.company': 'Kept Co',
+      });
       assert.equal(missing.status, 400);
       assert.match(missing.html, /id="f-fields-name-error">Full name is required/);
       assert.match(missing.html, /id="f-fields-terms-error">I accept the terms must be checked/);
@@ -134,7 +161,10 @@ for (const dialect of dialects()) {
       const token = await browser.csrf('/login');
       const first = await fetch(`${portal}/login`, {
         method: 'POST',
-        headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ email: 'rotate@example.com', password: 'portal-pass-1', _csrf: token }).toString(),
         redirect: 'manual',
       });
@@ -173,10 +203,18 @@ for (const dialect of dialects()) {
       const none = await browser.post('/login', { email: 'x@example.com', password: 'whatever-1' }, { csrf: false });
       assert.equal(none.status, 403);
       assert.match(none.html, /did not come from this site/);
-      const forged = await browser.post('/signup', { email: 'forged@example.com', password: 'portal-pass-1' }, { csrf: 'forged-token' });
+      const forged = await browser.post(
+        '/signup',
+        { email: 'forged@example.com', password: 'portal-pass-1' },
+        { csrf: 'forged-token' },
+      );
       assert.equal(forged.status, 403);
       const otherBrowsersToken = await new Browser(portal).csrf('/signup');
-      const replayed = await browser.post('/signup', { email: 'forged@example.com', password: 'portal-pass-1' }, { csrf: otherBrowsersToken });
+      const replayed = await browser.post(
+        '/signup',
+        { email: 'forged@example.com', password: 'portal-pass-1' },
+        { csrf: otherBrowsersToken },
+      );
       assert.equal(replayed.status, 403);
       assert.equal((await system.admin.get('/api/v1/developers?email=forged@example.com')).body.data.length, 0);
       // Signed in, a CSRF-less revoke does nothing either.
@@ -188,7 +226,10 @@ for (const dialect of dialects()) {
 
     test('XSS payloads in profile fields render inert', async () => {
       const browser = new Browser(portal);
-      assert.equal((await signUp(browser, 'xss@example.com', { 'fields.name': XSS, 'fields.company': XSS })).status, 303);
+      assert.equal(
+        (await signUp(browser, 'xss@example.com', { 'fields.name': XSS, 'fields.company': XSS })).status,
+        303,
+      );
       await logIn(browser, 'xss@example.com');
       for (const path of ['/profile', '/dashboard', '/keys', '/catalogue']) {
         const page = await browser.get(path);
@@ -196,20 +237,38 @@ for (const dialect of dialects()) {
         assertInert(page.html, path);
       }
       const profile = await browser.get('/profile');
-      assert.match(profile.html, /value="&lt;script&gt;alert\(&#34;x&#34;\)&lt;\/script&gt;&lt;img src=x onerror=alert\(1\)&gt;&#34;&#39;&gt;/, 'escaped in the form value');
+      assert.match(
+        profile.html,
+        /value="&lt;script&gt;alert\(&#34;x&#34;\)&lt;\/script&gt;&lt;img src=x onerror=alert\(1\)&gt;&#34;&#39;&gt;/,
+        'escaped in the form value',
+      );
       const csp = profile.headers.get('content-security-policy') ?? '';
       assert.match(csp, /script-src 'self'/);
       // Editing the profile with a payload keeps it inert too.
-      const saved = await browser.post('/profile', { 'fields.name': `${XSS} again`, 'fields.role': 'frontend', 'fields.terms': 'on' });
+      const saved = await browser.post('/profile', {
+        'fields.name': `${XSS} again`,
+        'fields.role': 'frontend',
+        'fields.terms': 'on',
+      });
       assert.equal(saved.status, 303);
       assertInert((await browser.get('/profile')).html, 'profile after edit');
     });
 
     test('XSS payloads in page Markdown render inert; pages show at /<slug>, in menus, and as the homepage', async () => {
       const body = `# Welcome\n\n${XSS}\n\n[click me](javascript:alert(3)) <a href="javascript:alert(4)">x</a>\n\n<iframe src="https://evil.example"></iframe>\n\n**bold** and [docs](https://example.com/docs)`;
-      const created = await system.admin.post('/api/v1/pages', { slug: 'about', title: 'About <b>us</b>', body, published: true, menu_position: 1 });
+      const created = await system.admin.post('/api/v1/pages', {
+        slug: 'about',
+        title: 'About <b>us</b>',
+        body,
+        published: true,
+        menu_position: 1,
+      });
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      const draft = await system.admin.post('/api/v1/pages', { slug: 'draft-page', title: 'Draft', body: 'secret plans' });
+      const draft = await system.admin.post('/api/v1/pages', {
+        slug: 'draft-page',
+        title: 'Draft',
+        body: 'secret plans',
+      });
       assert.equal(draft.status, 201);
       const reserved = await system.admin.post('/api/v1/pages', { slug: 'login', title: 'Nope' });
       assert.equal(reserved.status, 400);
@@ -221,14 +280,28 @@ for (const dialect of dialects()) {
       assert.match(page.html, /<h1>Welcome<\/h1>/);
       assert.match(page.html, /<strong>bold<\/strong>/);
       assert.match(page.html, /About &lt;b&gt;us&lt;\/b&gt;/);
-      assert.match((await browser.get('/catalogue')).html, /<a class="nav-link" href="\/about">About &lt;b&gt;us&lt;\/b&gt;<\/a>/, 'in the main menu');
-      assert.match(page.html, /<a class="nav-link active" href="\/about" aria-current="page">/, 'marked as the current page');
+      assert.match(
+        (await browser.get('/catalogue')).html,
+        /<a class="nav-link" href="\/about">About &lt;b&gt;us&lt;\/b&gt;<\/a>/,
+        'in the main menu',
+      );
+      assert.match(
+        page.html,
+        /<a class="nav-link active" href="\/about" aria-current="page">/,
+        'marked as the current page',
+      );
       assert.equal((await browser.get('/draft-page')).status, 404);
       assert.equal((await browser.get('/no-such-page')).status, 404);
       // Homepage flag.
       const defaultHome = await browser.get('/');
       assert.match(defaultHome.html, /Browse the APIs/);
-      const home = await system.admin.post('/api/v1/pages', { slug: 'welcome', title: 'Welcome home', body: 'Hello **developers**', published: true, is_homepage: true });
+      const home = await system.admin.post('/api/v1/pages', {
+        slug: 'welcome',
+        title: 'Welcome home',
+        body: 'Hello **developers**',
+        published: true,
+        is_homepage: true,
+      });
       assert.equal(home.status, 201);
       const custom = await browser.get('/');
       assert.match(custom.html, /Hello <strong>developers<\/strong>/);
@@ -247,8 +320,17 @@ for (const dialect of dialects()) {
         tags: ['weather', 'geo'],
       });
       assert.equal(entry.status, 201, JSON.stringify(entry.body));
-      await system.admin.post('/api/v1/catalogue', { name: 'Payments', short_description: 'Move money', policy_id: policyId, tags: ['finance'] });
-      await system.admin.post('/api/v1/catalogue', { name: 'Members only', policy_id: policyId, visibility: 'members' });
+      await system.admin.post('/api/v1/catalogue', {
+        name: 'Payments',
+        short_description: 'Move money',
+        policy_id: policyId,
+        tags: ['finance'],
+      });
+      await system.admin.post('/api/v1/catalogue', {
+        name: 'Members only',
+        policy_id: policyId,
+        visibility: 'members',
+      });
       const browser = new Browser(portal);
       const list = await browser.get('/catalogue');
       assertInert(list.html, '/catalogue');
@@ -277,13 +359,17 @@ for (const dialect of dialects()) {
     test('log-in is throttled per account and per IP with a 429 page', async () => {
       const browser = new Browser(portal);
       await signUp(browser, 'throttle@example.com');
-      for (let i = 0; i < 5; i++) assert.equal((await logIn(browser, 'throttle@example.com', 'wrong-password')).status, 401);
+      for (let i = 0; i < 5; i++)
+        assert.equal((await logIn(browser, 'throttle@example.com', 'wrong-password')).status, 401);
       const locked = await logIn(browser, 'throttle@example.com');
       assert.equal(locked.status, 429, 'locked even with the right password');
       assert.ok(Number(locked.headers.get('retry-after')) > 0);
       assert.match(locked.html, /Too many failed log-ins/);
       // The developer JSON API shares the count: it is no way around the lock.
-      const api = await system.portal.post('/api/v1/auth/tokens', { email: 'throttle@example.com', password: 'portal-pass-1' });
+      const api = await system.portal.post('/api/v1/auth/tokens', {
+        email: 'throttle@example.com',
+        password: 'portal-pass-1',
+      });
       assert.equal(api.status, 429);
       assert.equal(api.body.error.code, 'TOO_MANY_REQUESTS');
       assert.ok(Number(api.headers.get('retry-after')) > 0);
@@ -297,10 +383,18 @@ for (const dialect of dialects()) {
       const themeName = `test-theme-${Date.now().toString(36)}`;
       const themeDir = join(process.cwd(), 'themes', themeName);
       mkdirSync(join(themeDir, 'assets'), { recursive: true });
-      writeFileSync(join(themeDir, 'signup-closed.liquid'), "{% layout 'base' %}{% block content %}<p id=\"custom-closed\">Come back soon, {{ site.name }}</p>{% endblock %}");
+      writeFileSync(
+        join(themeDir, 'signup-closed.liquid'),
+        '{% layout \'base\' %}{% block content %}<p id="custom-closed">Come back soon, {{ site.name }}</p>{% endblock %}',
+      );
       writeFileSync(join(themeDir, 'assets', 'portal.css'), 'body { color: rebeccapurple; }');
       try {
-        const off = await system.admin.patch('/api/v1/settings', { signup_enabled: false, custom_css: 'body { background: #fafafa; } /* </style><script>alert(7)</script> */', theme: themeName, site_name: 'Acme <Dev>' });
+        const off = await system.admin.patch('/api/v1/settings', {
+          signup_enabled: false,
+          custom_css: 'body { background: #fafafa; } /* </style><script>alert(7)</script> */',
+          theme: themeName,
+          site_name: 'Acme <Dev>',
+        });
         assert.equal(off.status, 200, JSON.stringify(off.body));
         const browser = new Browser(portal);
         const closed = await browser.get('/signup');
@@ -312,13 +406,26 @@ for (const dialect of dialects()) {
         assert.equal(css.headers.get('content-type'), 'text/css; charset=utf-8');
         assert.match(css.html, /background: #fafafa/);
         assert.match((await browser.get('/assets/theme/portal.css')).html, /rebeccapurple/);
-        assert.match((await browser.get('/assets/theme/portal.js')).html, /data-copy-target/, 'default theme asset still served');
+        assert.match(
+          (await browser.get('/assets/theme/portal.js')).html,
+          /data-copy-target/,
+          'default theme asset still served',
+        );
         assert.equal((await browser.get('/assets/theme/../../package.json')).status, 404);
-        const refused = await browser.post('/signup', { email: 'closed@example.com', password: 'portal-pass-1' }, { from: '/login' });
+        const refused = await browser.post(
+          '/signup',
+          { email: 'closed@example.com', password: 'portal-pass-1' },
+          { from: '/login' },
+        );
         assert.equal(refused.status, 403);
         assert.equal((await system.admin.get('/api/v1/developers?email=closed@example.com')).body.data.length, 0);
       } finally {
-        await system.admin.patch('/api/v1/settings', { signup_enabled: true, custom_css: '', theme: 'default', site_name: 'Gatehouse Developer Portal' });
+        await system.admin.patch('/api/v1/settings', {
+          signup_enabled: true,
+          custom_css: '',
+          theme: 'default',
+          site_name: 'Gatehouse Developer Portal',
+        });
         rmSync(themeDir, { recursive: true, force: true });
       }
     });
@@ -330,16 +437,27 @@ for (const dialect of dialects()) {
       assert.equal(asked.status, 200);
       const unknown = await browser.post('/forgot-password', { email: 'nobody@example.com' });
       assert.equal(unknown.status, 200, 'same answer for unknown addresses');
-      const logged = system.logs().split('\n').filter((l) => l.includes('"template":"password-reset"'));
+      const logged = system
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"template":"password-reset"'));
       assert.equal(logged.length, 1);
       const url = /(\/reset-password\?token=[\w%-]+)/.exec(JSON.parse(logged[0]!).mail.text as string)?.[1];
       assert.ok(url);
       assert.equal((await browser.get(url)).status, 200);
       const token = decodeURIComponent(url.split('token=')[1]!);
-      const done = await browser.post('/reset-password', { token, password: 'brand-new-pass', password_confirm: 'brand-new-pass' }, { from: url });
+      const done = await browser.post(
+        '/reset-password',
+        { token, password: 'brand-new-pass', password_confirm: 'brand-new-pass' },
+        { from: url },
+      );
       assert.equal(done.status, 303);
       assert.equal((await logIn(browser, 'reset@example.com', 'brand-new-pass')).status, 303);
-      const again = await browser.post('/reset-password', { token, password: 'another-pass-2', password_confirm: 'another-pass-2' }, { from: '/forgot-password' });
+      const again = await browser.post(
+        '/reset-password',
+        { token, password: 'another-pass-2', password_confirm: 'another-pass-2' },
+        { from: '/forgot-password' },
+      );
       assert.equal(again.status, 400, 'the link works once');
       assert.match(again.html, /invalid, was already used or has expired/);
       assert.equal((await browser.get(url)).status, 400);
@@ -355,13 +473,21 @@ for (const dialect of dialects()) {
         const denied = await logIn(browser, 'verify@example.com');
         assert.equal(denied.status, 403);
         assert.match(denied.html, /Confirm your email address first/);
-        const line = system.logs().split('\n').find((l) => l.includes('"template":"verify-email"') && l.includes('verify@example.com'));
+        const line = system
+          .logs()
+          .split('\n')
+          .find((l) => l.includes('"template":"verify-email"') && l.includes('verify@example.com'));
         const url = /(\/verify-email\?token=[\w%-]+)/.exec(JSON.parse(line!).mail.text as string)?.[1];
         assert.ok(url);
         const verified = await browser.get(url);
         assert.equal(verified.status, 303);
         assert.equal((await logIn(browser, 'verify@example.com')).status, 303);
-        assert.ok(system.logs().split('\n').some((l) => l.includes('"template":"welcome"') && l.includes('verify@example.com')));
+        assert.ok(
+          system
+            .logs()
+            .split('\n')
+            .some((l) => l.includes('"template":"welcome"') && l.includes('verify@example.com')),
+        );
         assert.equal((await browser.get(url)).status, 400, 'single use');
       } finally {
         await system.admin.patch('/api/v1/settings', { email_verification: false });
@@ -374,10 +500,18 @@ for (const dialect of dialects()) {
       await logIn(browser, 'pw@example.com');
       const other = new Browser(portal);
       await logIn(other, 'pw@example.com');
-      const wrong = await browser.post('/profile/password', { current_password: 'nope-nope', password: 'next-pass-123', password_confirm: 'next-pass-123' }, { from: '/profile' });
+      const wrong = await browser.post(
+        '/profile/password',
+        { current_password: 'nope-nope', password: 'next-pass-123', password_confirm: 'next-pass-123' },
+        { from: '/profile' },
+      );
       assert.equal(wrong.status, 400);
       assert.match(wrong.html, /Your current password is wrong/);
-      const changed = await browser.post('/profile/password', { current_password: 'portal-pass-1', password: 'next-pass-123', password_confirm: 'next-pass-123' }, { from: '/profile' });
+      const changed = await browser.post(
+        '/profile/password',
+        { current_password: 'portal-pass-1', password: 'next-pass-123', password_confirm: 'next-pass-123' },
+        { from: '/profile' },
+      );
       assert.equal(changed.status, 303);
       assert.equal((await browser.get('/profile')).status, 200, 'this session continues');
       assert.equal((await other.get('/profile')).status, 303, 'other sessions ended');

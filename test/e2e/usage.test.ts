@@ -16,7 +16,11 @@ for (const dialect of dialects()) {
     before(async () => {
       upstream = await startUpstream();
       system = await startSystem(dialect);
-      const api = await system.admin.post('/api/v1/apis', { name: 'Usage', listen_path: '/usage-api/', target_url: upstream.url });
+      const api = await system.admin.post('/api/v1/apis', {
+        name: 'Usage',
+        listen_path: '/usage-api/',
+        target_url: upstream.url,
+      });
       apiId = api.body.id;
       const policy = await system.admin.post('/api/v1/policies', {
         name: 'Metered',
@@ -26,12 +30,22 @@ for (const dialect of dialects()) {
         quota_renewal_rate: 3600,
         access_rights: [{ api_id: apiId, allowed_urls: [{ path: '/ok.*', methods: ['GET'] }] }],
       });
-      const entry = await system.admin.post('/api/v1/catalogue', { name: 'Metered', policy_id: policy.body.id, approval: 'auto' });
+      const entry = await system.admin.post('/api/v1/catalogue', {
+        name: 'Metered',
+        policy_id: policy.body.id,
+        approval: 'auto',
+      });
       dev = await signUpDeveloper(system, 'usage@example.com', { name: 'U' });
       const req = await dev.post('/api/v1/key-requests', { catalogue_id: entry.body.id, key_name: 'k' });
       keyId = req.body.key.id;
       secret = req.body.key.secret;
-      assert.ok(await eventually(async () => (await fetch(`${system.gatewayUrl}/usage-api/ok`, { headers: { authorization: `Bearer ${secret}` } })).status === 200));
+      assert.ok(
+        await eventually(
+          async () =>
+            (await fetch(`${system.gatewayUrl}/usage-api/ok`, { headers: { authorization: `Bearer ${secret}` } }))
+              .status === 200,
+        ),
+      );
     });
 
     after(async () => {
@@ -41,13 +55,23 @@ for (const dialect of dialects()) {
 
     test('every request is recorded and shows in the admin analytics and the developer usage', async () => {
       // 1 admitted above; 3 more admitted, 2 refused by allowed_urls, 1 without key.
-      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${system.gatewayUrl}/usage-api/ok/${i}`, { headers: { 'x-api-key': secret } })).status, 200);
-      for (let i = 0; i < 2; i++) assert.equal((await fetch(`${system.gatewayUrl}/usage-api/forbidden`, { headers: { 'x-api-key': secret } })).status, 403);
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          (await fetch(`${system.gatewayUrl}/usage-api/ok/${i}`, { headers: { 'x-api-key': secret } })).status,
+          200,
+        );
+      for (let i = 0; i < 2; i++)
+        assert.equal(
+          (await fetch(`${system.gatewayUrl}/usage-api/forbidden`, { headers: { 'x-api-key': secret } })).status,
+          403,
+        );
       assert.equal((await fetch(`${system.gatewayUrl}/usage-api/ok`)).status, 401);
       await system.running.analytics.flush();
 
       const from = new Date(Date.now() - 3_600_000).toISOString();
-      const byStatus = await system.admin.get(`/api/v1/analytics/requests?from=${from}&resolution=hour&api_id=${apiId}&group_by=status`);
+      const byStatus = await system.admin.get(
+        `/api/v1/analytics/requests?from=${from}&resolution=hour&api_id=${apiId}&group_by=status`,
+      );
       assert.equal(byStatus.status, 200, JSON.stringify(byStatus.body));
       assert.equal(byStatus.body.totals.hits, 7);
       assert.equal(byStatus.body.totals.successes, 4);

@@ -28,10 +28,19 @@ for (const dialect of dialects()) {
     before(async () => {
       upstream = await startUpstream();
       system = await startSystem(dialect);
-      const api = await system.admin.post('/api/v1/apis', { name: 'Orders', listen_path: '/orders', target_url: upstream.url });
+      const api = await system.admin.post('/api/v1/apis', {
+        name: 'Orders',
+        listen_path: '/orders',
+        target_url: upstream.url,
+      });
       assert.equal(api.status, 201, JSON.stringify(api.body));
       apiId = api.body.id;
-      const policy = await system.admin.post('/api/v1/policies', { name: 'Basic', rate: 1000, per: 1, access_rights: [{ api_id: apiId }] });
+      const policy = await system.admin.post('/api/v1/policies', {
+        name: 'Basic',
+        rate: 1000,
+        per: 1,
+        access_rights: [{ api_id: apiId }],
+      });
       assert.equal(policy.status, 201, JSON.stringify(policy.body));
       policyId = policy.body.id;
       const settings = await system.admin.patch('/api/v1/settings', {
@@ -56,21 +65,36 @@ for (const dialect of dialects()) {
       assert.equal(got.body.strip_listen_path, true);
       assert.equal(got.body.auth, 'key');
       const audit = await system.admin.get(`/api/v1/audit-events?object_id=${apiId}`);
-      assert.deepEqual(audit.body.data.map((e: any) => e.action), ['api.created']);
+      assert.deepEqual(
+        audit.body.data.map((e: any) => e.action),
+        ['api.created'],
+      );
       assert.equal(audit.body.data[0].actor.type, 'admin');
     });
 
     test('sign-up validates the custom profile fields and refuses a second account with the same email', async () => {
-      const bad = await system.portal.post('/api/v1/developers', { email: 'x@example.com', password: 'dev-password-1', fields: { role: 'designer' } });
+      const bad = await system.portal.post('/api/v1/developers', {
+        email: 'x@example.com',
+        password: 'dev-password-1',
+        fields: { role: 'designer' },
+      });
       assert.equal(bad.status, 400);
       assert.equal(bad.body.error.code, 'VALIDATION_FAILED');
       const fields = bad.body.error.details.fields.map((f: any) => f.field).sort();
       assert.deepEqual(fields, ['fields.name', 'fields.role', 'fields.terms']);
-      const ok = await system.portal.post('/api/v1/developers', { email: 'Alice@Example.com', password: 'dev-password-1', fields: { name: 'Alice', role: 'backend', terms: true, extra: 'dropped' } });
+      const ok = await system.portal.post('/api/v1/developers', {
+        email: 'Alice@Example.com',
+        password: 'dev-password-1',
+        fields: { name: 'Alice', role: 'backend', terms: true, extra: 'dropped' },
+      });
       assert.equal(ok.status, 201);
       assert.deepEqual(ok.body.fields, { name: 'Alice', role: 'backend', terms: true });
       assert.equal(ok.body.password, undefined);
-      const again = await system.portal.post('/api/v1/developers', { email: 'alice@example.COM', password: 'dev-password-2', fields: { name: 'A', role: 'backend', terms: true } });
+      const again = await system.portal.post('/api/v1/developers', {
+        email: 'alice@example.COM',
+        password: 'dev-password-2',
+        fields: { name: 'A', role: 'backend', terms: true },
+      });
       assert.equal(again.status, 409);
       assert.equal(again.body.error.code, 'EMAIL_TAKEN');
       const list = await system.admin.get('/api/v1/developers?email=alice');
@@ -79,12 +103,23 @@ for (const dialect of dialects()) {
 
     test('auto approval: request → key secret once → gateway admits → revoke → refused within a second', async () => {
       // A second API outside the policy, and a third the policy grants only in part.
-      const other = await system.admin.post('/api/v1/apis', { name: 'Other', listen_path: '/other/', target_url: upstream.url });
-      const restrictedApi = await system.admin.post('/api/v1/apis', { name: 'Restricted', listen_path: '/restricted/', target_url: upstream.url });
+      const other = await system.admin.post('/api/v1/apis', {
+        name: 'Other',
+        listen_path: '/other/',
+        target_url: upstream.url,
+      });
+      const restrictedApi = await system.admin.post('/api/v1/apis', {
+        name: 'Restricted',
+        listen_path: '/restricted/',
+        target_url: upstream.url,
+      });
       assert.equal(other.status, 201);
       const freePolicy = await system.admin.post('/api/v1/policies', {
         name: 'Free',
-        access_rights: [{ api_id: apiId }, { api_id: restrictedApi.body.id, allowed_urls: [{ path: '/public/.*', methods: ['GET'] }] }],
+        access_rights: [
+          { api_id: apiId },
+          { api_id: restrictedApi.body.id, allowed_urls: [{ path: '/public/.*', methods: ['GET'] }] },
+        ],
       });
       assert.equal(freePolicy.status, 201, JSON.stringify(freePolicy.body));
       const entry = await system.admin.post('/api/v1/catalogue', {
@@ -106,7 +141,11 @@ for (const dialect of dialects()) {
       assert.equal(missing.status, 400);
       assert.equal(missing.body.error.details.fields[0].field, 'fields.use_case');
 
-      const req = await dev.post('/api/v1/key-requests', { catalogue_id: entry.body.id, key_name: 'prod', fields: { use_case: 'shop' } });
+      const req = await dev.post('/api/v1/key-requests', {
+        catalogue_id: entry.body.id,
+        key_name: 'prod',
+        fields: { use_case: 'shop' },
+      });
       assert.equal(req.status, 201, JSON.stringify(req.body));
       assert.equal(req.body.status, 'approved');
       const secret: string = req.body.key.secret;
@@ -124,7 +163,10 @@ for (const dialect of dialects()) {
       assert.equal(outside.body.code, 'API_FORBIDDEN');
       const restricted = await callGateway(system, '/restricted/admin', secret);
       assert.deepEqual([restricted.status, restricted.body.code], [403, 'RESOURCE_FORBIDDEN']);
-      const restrictedPost = await fetch(`${system.gatewayUrl}/restricted/public/x`, { method: 'POST', headers: { 'x-api-key': secret } });
+      const restrictedPost = await fetch(`${system.gatewayUrl}/restricted/public/x`, {
+        method: 'POST',
+        headers: { 'x-api-key': secret },
+      });
       assert.equal(restrictedPost.status, 403);
       assert.equal(((await restrictedPost.json()) as any).code, 'RESOURCE_FORBIDDEN');
       assert.equal((await callGateway(system, '/restricted/public/x', secret)).status, 200);
@@ -148,17 +190,30 @@ for (const dialect of dialects()) {
       assert.equal((await callGateway(system, '/orders/list', secret)).body.code, 'KEY_INACTIVE');
 
       // The slot is free again after revocation: a new request is accepted.
-      const again = await dev.post('/api/v1/key-requests', { catalogue_id: entry.body.id, key_name: 'prod', fields: { use_case: 'shop' } });
+      const again = await dev.post('/api/v1/key-requests', {
+        catalogue_id: entry.body.id,
+        key_name: 'prod',
+        fields: { use_case: 'shop' },
+      });
       assert.equal(again.status, 201);
       secrets.push(again.body.key.secret);
     });
 
     test('manual approval: pending → admin approves → developer reveals once → rolls → old secret refused', async () => {
-      const entry = await system.admin.post('/api/v1/catalogue', { name: 'Orders Pro', policy_id: policyId, approval: 'manual', visibility: 'members' });
+      const entry = await system.admin.post('/api/v1/catalogue', {
+        name: 'Orders Pro',
+        policy_id: policyId,
+        approval: 'manual',
+        visibility: 'members',
+      });
       assert.equal(entry.status, 201);
       // Members-only entries are hidden from anonymous visitors.
       assert.equal((await system.portal.get(`/api/v1/catalogue/${entry.body.id}`)).status, 404);
-      const dev = await signUpDeveloper(system, 'manual@example.com', { name: 'Manual', role: 'frontend', terms: true });
+      const dev = await signUpDeveloper(system, 'manual@example.com', {
+        name: 'Manual',
+        role: 'frontend',
+        terms: true,
+      });
       assert.equal((await dev.get(`/api/v1/catalogue/${entry.body.id}`)).status, 200);
 
       const req = await dev.post('/api/v1/key-requests', { catalogue_id: entry.body.id, key_name: 'main' });
@@ -207,12 +262,18 @@ for (const dialect of dialects()) {
     });
 
     test('rejection frees the slot and records the reason', async () => {
-      const entry = await system.admin.post('/api/v1/catalogue', { name: 'Orders Gold', policy_id: policyId, approval: 'manual' });
+      const entry = await system.admin.post('/api/v1/catalogue', {
+        name: 'Orders Gold',
+        policy_id: policyId,
+        approval: 'manual',
+      });
       const dev = await signUpDeveloper(system, 'rejected@example.com', { name: 'R', role: 'backend', terms: true });
       const req = await dev.post('/api/v1/key-requests', { catalogue_id: entry.body.id });
       const noReason = await system.admin.post(`/api/v1/key-requests/${req.body.id}/reject`, {});
       assert.equal(noReason.status, 400);
-      const rejected = await system.admin.post(`/api/v1/key-requests/${req.body.id}/reject`, { reason: 'Tell us more' });
+      const rejected = await system.admin.post(`/api/v1/key-requests/${req.body.id}/reject`, {
+        reason: 'Tell us more',
+      });
       assert.equal(rejected.body.status, 'rejected');
       assert.equal(rejected.body.reason, 'Tell us more');
       const again = await dev.post('/api/v1/key-requests', { catalogue_id: entry.body.id });
@@ -221,7 +282,11 @@ for (const dialect of dialects()) {
     });
 
     test('a double-submitted request yields one request and one key', async () => {
-      const entry = await system.admin.post('/api/v1/catalogue', { name: 'Orders Double', policy_id: policyId, approval: 'auto' });
+      const entry = await system.admin.post('/api/v1/catalogue', {
+        name: 'Orders Double',
+        policy_id: policyId,
+        approval: 'auto',
+      });
       const dev = await signUpDeveloper(system, 'double@example.com', { name: 'D', role: 'backend', terms: true });
       const body = { catalogue_id: entry.body.id, key_name: 'k' };
       const results = await Promise.all(Array.from({ length: 5 }, () => dev.post('/api/v1/key-requests', body)));
@@ -237,7 +302,12 @@ for (const dialect of dialects()) {
       assert.equal(requests.body.data.length, 1);
 
       // An entry that allows several keys takes one per distinct name.
-      const multi = await system.admin.post('/api/v1/catalogue', { name: 'Orders Multi', policy_id: policyId, approval: 'auto', allow_multiple_keys: true });
+      const multi = await system.admin.post('/api/v1/catalogue', {
+        name: 'Orders Multi',
+        policy_id: policyId,
+        approval: 'auto',
+        allow_multiple_keys: true,
+      });
       const a = await dev.post('/api/v1/key-requests', { catalogue_id: multi.body.id, key_name: 'staging' });
       const b = await dev.post('/api/v1/key-requests', { catalogue_id: multi.body.id, key_name: 'production' });
       const c = await dev.post('/api/v1/key-requests', { catalogue_id: multi.body.id, key_name: 'Production' });
@@ -248,7 +318,11 @@ for (const dialect of dialects()) {
     test('admin issues, patches and revokes keys; deactivating a developer stops their keys', async () => {
       const dev = await signUpDeveloper(system, 'issued@example.com', { name: 'I', role: 'backend', terms: true });
       const me = await dev.get('/api/v1/me');
-      const issued = await system.admin.post('/api/v1/keys', { developer_id: me.body.id, name: 'ops', policy_ids: [policyId] });
+      const issued = await system.admin.post('/api/v1/keys', {
+        developer_id: me.body.id,
+        name: 'ops',
+        policy_ids: [policyId],
+      });
       assert.equal(issued.status, 201);
       const secret: string = issued.body.secret;
       secrets.push(secret);
@@ -256,9 +330,13 @@ for (const dialect of dialects()) {
       assert.equal(fetched.body.secret, undefined);
       assert.ok(await eventually(async () => (await callGateway(system, '/orders/', secret)).status === 200));
 
-      const expired = await system.admin.patch(`/api/v1/keys/${issued.body.id}`, { expires_at: new Date(Date.now() - 1000).toISOString() });
+      const expired = await system.admin.patch(`/api/v1/keys/${issued.body.id}`, {
+        expires_at: new Date(Date.now() - 1000).toISOString(),
+      });
       assert.equal(expired.status, 200);
-      assert.ok(await eventually(async () => (await callGateway(system, '/orders/', secret)).body.code === 'KEY_EXPIRED'));
+      assert.ok(
+        await eventually(async () => (await callGateway(system, '/orders/', secret)).body.code === 'KEY_EXPIRED'),
+      );
       await system.admin.patch(`/api/v1/keys/${issued.body.id}`, { expires_at: null });
       assert.ok(await eventually(async () => (await callGateway(system, '/orders/', secret)).status === 200));
 
@@ -281,30 +359,58 @@ for (const dialect of dialects()) {
 
     test('bad input gets a clear error and writes nothing', async () => {
       const before = (await system.admin.get('/api/v1/apis')).body.data.length;
-      const malformed = await system.admin.request('POST', '/api/v1/apis', '{"name": "x",', { 'content-type': 'application/json' });
+      const malformed = await system.admin.request('POST', '/api/v1/apis', '{"name": "x",', {
+        'content-type': 'application/json',
+      });
       assert.equal(malformed.status, 400);
       assert.equal(malformed.body.error.code, 'MALFORMED_JSON');
       const missing = await system.admin.post('/api/v1/apis', { name: 'No path' });
       assert.equal(missing.status, 400);
-      assert.deepEqual(missing.body.error.details.fields.map((f: any) => f.field).sort(), ['listen_path', 'target_url']);
-      const badUrl = await system.admin.post('/api/v1/apis', { name: 'Bad', listen_path: '/bad/../x', target_url: 'ftp://x' });
+      assert.deepEqual(missing.body.error.details.fields.map((f: any) => f.field).sort(), [
+        'listen_path',
+        'target_url',
+      ]);
+      const badUrl = await system.admin.post('/api/v1/apis', {
+        name: 'Bad',
+        listen_path: '/bad/../x',
+        target_url: 'ftp://x',
+      });
       assert.equal(badUrl.status, 400);
       assert.deepEqual(badUrl.body.error.details.fields.map((f: any) => f.field).sort(), ['listen_path', 'target_url']);
-      const unknownField = await system.admin.post('/api/v1/apis', { name: 'U', listen_path: '/u', target_url: 'http://127.0.0.1:1', colour: 'red' });
+      const unknownField = await system.admin.post('/api/v1/apis', {
+        name: 'U',
+        listen_path: '/u',
+        target_url: 'http://127.0.0.1:1',
+        colour: 'red',
+      });
       assert.equal(unknownField.status, 400);
       assert.equal(unknownField.body.error.details.fields[0].field, 'colour');
-      const duplicate = await system.admin.post('/api/v1/apis', { name: 'Dup', listen_path: '/orders/', target_url: 'http://127.0.0.1:1' });
+      const duplicate = await system.admin.post('/api/v1/apis', {
+        name: 'Dup',
+        listen_path: '/orders/',
+        target_url: 'http://127.0.0.1:1',
+      });
       assert.equal(duplicate.status, 409);
       assert.equal(duplicate.body.error.code, 'LISTEN_PATH_TAKEN');
-      const huge = await system.admin.post('/api/v1/apis', { name: 'x'.repeat(2 * 1024 * 1024), listen_path: '/h', target_url: 'http://127.0.0.1:1' });
+      const huge = await system.admin.post('/api/v1/apis', {
+        name: 'x'.repeat(2 * 1024 * 1024),
+        listen_path: '/h',
+        target_url: 'http://127.0.0.1:1',
+      });
       assert.equal(huge.status, 413);
       assert.equal(huge.body.error.code, 'PAYLOAD_TOO_LARGE');
       const unknownId = await system.admin.get('/api/v1/apis/api_nope');
       assert.equal(unknownId.status, 404);
       assert.equal(unknownId.body.error.code, 'NOT_FOUND');
-      const badPolicy = await system.admin.post('/api/v1/policies', { name: 'P', access_rights: [{ api_id: 'api_nope', allowed_urls: [{ path: '(', methods: ['GET'] }] }] });
+      const badPolicy = await system.admin.post('/api/v1/policies', {
+        name: 'P',
+        access_rights: [{ api_id: 'api_nope', allowed_urls: [{ path: '(', methods: ['GET'] }] }],
+      });
       assert.equal(badPolicy.status, 400);
-      assert.deepEqual(badPolicy.body.error.details.fields.map((f: any) => f.field).sort(), ['access_rights.0.allowed_urls.0.path', 'access_rights.0.api_id']);
+      assert.deepEqual(badPolicy.body.error.details.fields.map((f: any) => f.field).sort(), [
+        'access_rights.0.allowed_urls.0.path',
+        'access_rights.0.api_id',
+      ]);
       assert.equal((await system.admin.get('/api/v1/apis')).body.data.length, before);
 
       const inUse = await system.admin.delete(`/api/v1/apis/${apiId}`);
@@ -329,15 +435,27 @@ for (const dialect of dialects()) {
       const anonymous = await system.admin.withToken('nope').get('/api/v1/apis');
       assert.equal(anonymous.status, 401);
       assert.equal(anonymous.body.error.code, 'UNAUTHENTICATED');
-      const wrong = await system.admin.withToken('').post('/api/v1/auth/tokens', { email: 'owner@example.com', password: 'wrong-password' });
+      const wrong = await system.admin
+        .withToken('')
+        .post('/api/v1/auth/tokens', { email: 'owner@example.com', password: 'wrong-password' });
       assert.equal(wrong.status, 401);
       assert.equal(wrong.body.error.code, 'INVALID_CREDENTIALS');
-      const viewer = await system.admin.post('/api/v1/admins', { email: 'viewer@example.com', password: 'viewer-password', role: 'viewer' });
+      const viewer = await system.admin.post('/api/v1/admins', {
+        email: 'viewer@example.com',
+        password: 'viewer-password',
+        role: 'viewer',
+      });
       assert.equal(viewer.status, 201);
-      const login = await system.admin.withToken('').post('/api/v1/auth/tokens', { email: 'viewer@example.com', password: 'viewer-password' });
+      const login = await system.admin
+        .withToken('')
+        .post('/api/v1/auth/tokens', { email: 'viewer@example.com', password: 'viewer-password' });
       const asViewer: Client = system.admin.withToken(login.body.token);
       assert.equal((await asViewer.get('/api/v1/apis')).status, 200);
-      const write = await asViewer.post('/api/v1/apis', { name: 'V', listen_path: '/v', target_url: 'http://127.0.0.1:1' });
+      const write = await asViewer.post('/api/v1/apis', {
+        name: 'V',
+        listen_path: '/v',
+        target_url: 'http://127.0.0.1:1',
+      });
       assert.equal(write.status, 403);
       assert.equal(write.body.error.code, 'FORBIDDEN');
       assert.equal((await asViewer.get('/api/v1/admins')).status, 403);
@@ -352,7 +470,14 @@ for (const dialect of dialects()) {
       assert.equal(doc.status, 200);
       assert.equal(doc.body.openapi, '3.1.0');
       assert.equal(doc.body.servers[0].url, '/api/v1');
-      for (const path of ['/apis', '/policies/{id}', '/catalogue', '/key-requests/{id}/approve', '/keys/{id}/reset-quota', '/audit-events']) {
+      for (const path of [
+        '/apis',
+        '/policies/{id}',
+        '/catalogue',
+        '/key-requests/{id}/approve',
+        '/keys/{id}/reset-quota',
+        '/audit-events',
+      ]) {
         assert.ok(doc.body.paths[path], `${path} documented`);
       }
       assert.ok(doc.body.paths['/apis'].post.requestBody.content['application/json'].schema.properties.listen_path);

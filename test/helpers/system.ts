@@ -15,13 +15,21 @@ export interface JsonResponse<T = any> {
 
 /** A tiny JSON client bound to one base URL and, optionally, a bearer token. */
 export class Client {
-  constructor(readonly base: string, readonly token?: string) {}
+  constructor(
+    readonly base: string,
+    readonly token?: string,
+  ) {}
 
   withToken(token: string): Client {
     return new Client(this.base, token);
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<JsonResponse<T>> {
     const init: RequestInit = { method, headers: { ...headers } };
     if (this.token) (init.headers as Record<string, string>).authorization = `Bearer ${this.token}`;
     if (body !== undefined) {
@@ -111,7 +119,11 @@ export async function startSystem(dialect: DialectName, overrides: Partial<Confi
 }
 
 /** Signs up a developer through the developer API and returns a client with their token. */
-export async function signUpDeveloper(system: TestSystem, email: string, fields: Record<string, unknown> = { name: 'Dev Eloper' }): Promise<Client> {
+export async function signUpDeveloper(
+  system: TestSystem,
+  email: string,
+  fields: Record<string, unknown> = { name: 'Dev Eloper' },
+): Promise<Client> {
   const password = 'dev-password-1';
   const created = await system.portal.post('/api/v1/developers', { email, password, fields });
   if (created.status !== 201) throw new Error(`sign-up failed: ${created.status} ${JSON.stringify(created.body)}`);

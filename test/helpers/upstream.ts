@@ -26,7 +26,11 @@ export const echo: UpstreamHandler = (req, res) => {
   req.resume();
   req.on('end', () => {
     const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-upstream': 'yes' });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-upstream': 'yes',
+    });
     res.end(body);
   });
 };
@@ -35,7 +39,13 @@ export const echo: UpstreamHandler = (req, res) => {
 export async function startUpstream(handler: UpstreamHandler = echo): Promise<Upstream> {
   const requests: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
-    requests.push({ at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    requests.push({
+      at: Date.now(),
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+    });
     handler(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

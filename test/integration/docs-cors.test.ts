@@ -23,16 +23,41 @@ for (const dialect of dialects()) {
       upstream = await startUpstream();
       const withOwnCors: UpstreamHandler = (req, res) => {
         req.resume();
-        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': 'https://app.example', vary: 'Origin' });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'access-control-allow-origin': 'https://app.example',
+          vary: 'Origin',
+        });
         res.end('{}');
       };
       ownCors = await startUpstream(withOwnCors);
       system = await startSystem(dialect);
-      const api = await system.admin.post('/api/v1/apis', { name: 'Cors', listen_path: '/cors', target_url: upstream.url });
-      const own = await system.admin.post('/api/v1/apis', { name: 'Own cors', listen_path: '/own-cors', target_url: ownCors.url });
-      const policy = await system.admin.post('/api/v1/policies', { name: 'Cors', rate: 100, per: 60, access_rights: [{ api_id: api.body.id }, { api_id: own.body.id }] });
-      const dev = await system.portal.post('/api/v1/developers', { email: 'cors@example.com', password: 'dev-password-1', fields: { name: 'Cors' } });
-      const key = await system.admin.post('/api/v1/keys', { name: 'cors', developer_id: dev.body.id, policy_ids: [policy.body.id] });
+      const api = await system.admin.post('/api/v1/apis', {
+        name: 'Cors',
+        listen_path: '/cors',
+        target_url: upstream.url,
+      });
+      const own = await system.admin.post('/api/v1/apis', {
+        name: 'Own cors',
+        listen_path: '/own-cors',
+        target_url: ownCors.url,
+      });
+      const policy = await system.admin.post('/api/v1/policies', {
+        name: 'Cors',
+        rate: 100,
+        per: 60,
+        access_rights: [{ api_id: api.body.id }, { api_id: own.body.id }],
+      });
+      const dev = await system.portal.post('/api/v1/developers', {
+        email: 'cors@example.com',
+        password: 'dev-password-1',
+        fields: { name: 'Cors' },
+      });
+      const key = await system.admin.post('/api/v1/keys', {
+        name: 'cors',
+        developer_id: dev.body.id,
+        policy_ids: [policy.body.id],
+      });
       assert.equal(key.status, 201, JSON.stringify(key.body));
       secret = key.body.secret;
       // Wait for the gateway snapshot to know the key.
@@ -52,7 +77,11 @@ for (const dialect of dialects()) {
       const seen = upstream.requests.length;
       const res = await fetch(`${system.gatewayUrl}/cors/pets?status=sold`, {
         method: 'OPTIONS',
-        headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-api-key, content-type' },
+        headers: {
+          origin: ORIGIN,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'x-api-key, content-type',
+        },
       });
       assert.equal(res.status, 204);
       assert.equal(res.headers.get('access-control-allow-origin'), '*');
@@ -68,7 +97,8 @@ for (const dialect of dialects()) {
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('access-control-allow-origin'), '*');
       const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase();
-      for (const name of ['x-ratelimit-remaining', 'x-quota-remaining', 'retry-after', 'x-request-id']) assert.ok(exposed.includes(name), name);
+      for (const name of ['x-ratelimit-remaining', 'x-quota-remaining', 'retry-after', 'x-request-id'])
+        assert.ok(exposed.includes(name), name);
       assert.ok(res.headers.get('x-ratelimit-remaining'));
     });
 
@@ -91,7 +121,10 @@ for (const dialect of dialects()) {
       const plain = await fetch(`${system.gatewayUrl}/cors/pets`, { headers: { 'x-api-key': secret } });
       assert.equal(plain.headers.get('access-control-allow-origin'), null);
       const seen = upstream.requests.length;
-      const options = await fetch(`${system.gatewayUrl}/cors/pets`, { method: 'OPTIONS', headers: { 'x-api-key': secret, origin: ORIGIN } });
+      const options = await fetch(`${system.gatewayUrl}/cors/pets`, {
+        method: 'OPTIONS',
+        headers: { 'x-api-key': secret, origin: ORIGIN },
+      });
       assert.equal(options.status, 200);
       assert.equal(upstream.requests.length, seen + 1);
       assert.equal(upstream.requests.at(-1)?.method, 'OPTIONS');
@@ -100,7 +133,11 @@ for (const dialect of dialects()) {
     test('request header names in a preflight are checked, not echoed blindly', async () => {
       const res = await fetch(`${system.gatewayUrl}/cors/pets`, {
         method: 'OPTIONS',
-        headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-api-key, bad header, (evil)' },
+        headers: {
+          origin: ORIGIN,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'x-api-key, bad header, (evil)',
+        },
       });
       assert.equal(res.status, 204);
       assert.equal(res.headers.get('access-control-allow-headers'), 'x-api-key');

@@ -28,7 +28,9 @@ type Doc = Record<string, any>;
 function operations(doc: Doc): string[] {
   const out: string[] = [];
   for (const [path, item] of Object.entries<Doc>(doc.paths ?? {})) {
-    for (const method of Object.keys(item)) if (['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'].includes(method)) out.push(`${method.toUpperCase()} ${path}`);
+    for (const method of Object.keys(item))
+      if (['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'].includes(method))
+        out.push(`${method.toUpperCase()} ${path}`);
   }
   return out.sort();
 }
@@ -47,14 +49,36 @@ describe('documentation import: real-world descriptions survive conversion', () 
     assert.equal(doc.summary?.operations, 19);
     assert.equal(doc.summary?.paths, 13);
     const api = doc.openapi as Doc;
-    assert.deepEqual(operations(api).filter((o) => o.includes('/pet')), [
-      'DELETE /pet/{petId}', 'GET /pet/findByStatus', 'GET /pet/findByTags', 'GET /pet/{petId}', 'POST /pet', 'POST /pet/{petId}', 'POST /pet/{petId}/uploadImage', 'PUT /pet',
-    ]);
+    assert.deepEqual(
+      operations(api).filter((o) => o.includes('/pet')),
+      [
+        'DELETE /pet/{petId}',
+        'GET /pet/findByStatus',
+        'GET /pet/findByTags',
+        'GET /pet/{petId}',
+        'POST /pet',
+        'POST /pet/{petId}',
+        'POST /pet/{petId}/uploadImage',
+        'PUT /pet',
+      ],
+    );
     const petId = param(api.paths['/pet/{petId}'].get, 'petId');
-    assert.deepEqual({ in: petId.in, required: petId.required, type: petId.schema.type, format: petId.schema.format }, { in: 'path', required: true, type: 'integer', format: 'int64' });
+    assert.deepEqual(
+      { in: petId.in, required: petId.required, type: petId.schema.type, format: petId.schema.format },
+      { in: 'path', required: true, type: 'integer', format: 'int64' },
+    );
     assert.deepEqual(param(api.paths['/pet/findByStatus'].get, 'status').schema.enum, ['available', 'pending', 'sold']);
     assert.equal(param(api.paths['/pet/{petId}'].delete, 'api_key').in, 'header');
-    assert.deepEqual(Object.keys(api.components.schemas).sort(), ['Address', 'ApiResponse', 'Category', 'Customer', 'Order', 'Pet', 'Tag', 'User']);
+    assert.deepEqual(Object.keys(api.components.schemas).sort(), [
+      'Address',
+      'ApiResponse',
+      'Category',
+      'Customer',
+      'Order',
+      'Pet',
+      'Tag',
+      'User',
+    ]);
   });
 
   test('Petstore, Swagger 2.0 (JSON): converted to OpenAPI 3 with all 20 operations and their parameters', async () => {
@@ -65,7 +89,10 @@ describe('documentation import: real-world descriptions survive conversion', () 
     assert.equal(doc.summary?.operations, 20);
     assert.equal(operations(api).length, 20);
     assert.ok(operations(api).includes('POST /user/createWithArray'));
-    assert.deepEqual(api.servers.map((s: Doc) => s.url), ['https://petstore.swagger.io/v2', 'http://petstore.swagger.io/v2']);
+    assert.deepEqual(
+      api.servers.map((s: Doc) => s.url),
+      ['https://petstore.swagger.io/v2', 'http://petstore.swagger.io/v2'],
+    );
     // Query array with collectionFormat multi → schema array + explode.
     const status = param(api.paths['/pet/findByStatus'].get, 'status');
     assert.equal(status.in, 'query');
@@ -74,16 +101,30 @@ describe('documentation import: real-world descriptions survive conversion', () 
     assert.deepEqual(status.schema.items.enum, ['available', 'pending', 'sold']);
     // Path parameter with its bounds.
     const orderId = param(api.paths['/store/order/{orderId}'].get, 'orderId');
-    assert.deepEqual({ in: orderId.in, min: orderId.schema.minimum, max: orderId.schema.maximum }, { in: 'path', min: 1, max: 10 });
+    assert.deepEqual(
+      { in: orderId.in, min: orderId.schema.minimum, max: orderId.schema.maximum },
+      { in: 'path', min: 1, max: 10 },
+    );
     // Body parameter → requestBody; formData → form request body; definitions → components.
     // (the converter shares identical bodies through components.requestBodies)
     const petBody = api.paths['/pet'].post.requestBody;
     assert.equal(petBody.$ref, '#/components/requestBodies/Pet');
     assert.equal(api.components.requestBodies.Pet.content['application/json'].schema.$ref, '#/components/schemas/Pet');
-    assert.ok(api.paths['/pet/{petId}'].post.requestBody.content['application/x-www-form-urlencoded'].schema.properties.name);
-    assert.ok(api.paths['/pet/{petId}/uploadImage'].post.requestBody.content['multipart/form-data'].schema.properties.file);
+    assert.ok(
+      api.paths['/pet/{petId}'].post.requestBody.content['application/x-www-form-urlencoded'].schema.properties.name,
+    );
+    assert.ok(
+      api.paths['/pet/{petId}/uploadImage'].post.requestBody.content['multipart/form-data'].schema.properties.file,
+    );
     assert.equal(api.components.securitySchemes.api_key.in, 'header');
-    assert.deepEqual(Object.keys(api.components.schemas).sort(), ['ApiResponse', 'Category', 'Order', 'Pet', 'Tag', 'User']);
+    assert.deepEqual(Object.keys(api.components.schemas).sort(), [
+      'ApiResponse',
+      'Category',
+      'Order',
+      'Pet',
+      'Tag',
+      'User',
+    ]);
   });
 
   test('OpenAPI 3.1 with webhooks: webhooks, 3.1 type arrays and path-level parameters kept', async () => {
@@ -92,7 +133,10 @@ describe('documentation import: real-world descriptions survive conversion', () 
     const api = doc.openapi as Doc;
     assert.equal(api.openapi, '3.1.0');
     assert.deepEqual(Object.keys(api.webhooks).sort(), ['shipmentDelivered', 'shipmentStatusChanged']);
-    assert.deepEqual({ operations: doc.summary?.operations, webhooks: doc.summary?.webhooks, paths: doc.summary?.paths }, { operations: 7, webhooks: 2, paths: 3 });
+    assert.deepEqual(
+      { operations: doc.summary?.operations, webhooks: doc.summary?.webhooks, paths: doc.summary?.paths },
+      { operations: 7, webhooks: 2, paths: 3 },
+    );
     assert.deepEqual(api.components.schemas.ShipmentInput.properties.reference.type, ['string', 'null']);
     assert.equal(api.paths['/shipments/{shipmentId}'].parameters[0].$ref, '#/components/parameters/ShipmentId');
     assert.equal(param(api.paths['/shipments'].post, 'Idempotency-Key').in, 'header');
@@ -119,7 +163,13 @@ describe('documentation import: real-world descriptions survive conversion', () 
     const api = doc.openapi as Doc;
     assert.match(api.openapi, /^3\.0\./);
     assert.equal(api.info.title, 'Polls');
-    assert.deepEqual(operations(api), ['DELETE /questions/{question_id}', 'GET /questions', 'GET /questions/{question_id}', 'POST /questions', 'POST /questions/{question_id}/choices/{choice_id}']);
+    assert.deepEqual(operations(api), [
+      'DELETE /questions/{question_id}',
+      'GET /questions',
+      'GET /questions/{question_id}',
+      'POST /questions',
+      'POST /questions/{question_id}/choices/{choice_id}',
+    ]);
     assert.equal(doc.summary?.operations, 5);
     // Resource groups become tags.
     assert.deepEqual(api.paths['/questions'].get.tags, ['Questions']);
@@ -137,7 +187,11 @@ describe('documentation import: real-world descriptions survive conversion', () 
   });
 
   test('Markdown renders to sanitised HTML: script tags, handlers and javascript: links are inert', async () => {
-    const doc = ok(await importDocument({ text: '# Guide\n\nHello <script>alert(1)</script>\n\n<img src="x" onerror="alert(2)">\n\n[click](javascript:alert(3))\n' }));
+    const doc = ok(
+      await importDocument({
+        text: '# Guide\n\nHello <script>alert(1)</script>\n\n<img src="x" onerror="alert(2)">\n\n[click](javascript:alert(3))\n',
+      }),
+    );
     assert.equal(doc.format, 'markdown');
     assert.equal(doc.openapi, null);
     assert.match(doc.html ?? '', /<h1>Guide<\/h1>/);
@@ -160,7 +214,9 @@ describe('documentation import: broken input is refused with located problems', 
   const petstore = fixture('petstore-3.0.yaml');
 
   test('invalid YAML: line and column of the first syntax error', async () => {
-    const list = problems(await importDocument({ text: petstore.replace('  /pet/findByStatus:', '  /pet/findByStatus: [oops') }));
+    const list = problems(
+      await importDocument({ text: petstore.replace('  /pet/findByStatus:', '  /pet/findByStatus: [oops') }),
+    );
     assert.match(list[0]!.message, /Invalid YAML/);
     assert.equal(list[0]!.line, 114);
     assert.ok(list[0]!.column! > 0);
@@ -182,16 +238,25 @@ describe('documentation import: broken input is refused with located problems', 
   });
 
   test('dangling $ref: the pointer of the reference and its line', async () => {
-    const text = petstore.replace("$ref: '#/components/schemas/ApiResponse'", "$ref: '#/components/schemas/ApiResponses'");
+    const text = petstore.replace(
+      "$ref: '#/components/schemas/ApiResponse'",
+      "$ref: '#/components/schemas/ApiResponses'",
+    );
     const list = problems(await importDocument({ text }));
     assert.equal(list.length, 1);
-    assert.equal(list[0]!.pointer, '/paths/~1pet~1{petId}~1uploadImage/post/responses/200/content/application~1json/schema/$ref');
+    assert.equal(
+      list[0]!.pointer,
+      '/paths/~1pet~1{petId}~1uploadImage/post/responses/200/content/application~1json/schema/$ref',
+    );
     assert.equal(text.split('\n')[list[0]!.line! - 1]!.trim(), "$ref: '#/components/schemas/ApiResponses'");
     assert.match(list[0]!.message, /points to nothing/);
   });
 
   test('schema violations are condensed to the closest place', async () => {
-    const text = petstore.replace('          in: path\n          description: ID of pet to return', '          in: body\n          description: ID of pet to return');
+    const text = petstore.replace(
+      '          in: path\n          description: ID of pet to return',
+      '          in: body\n          description: ID of pet to return',
+    );
     const list = problems(await importDocument({ text }));
     assert.equal(list[0]!.pointer, '/paths/~1pet~1{petId}/get/parameters/0/in');
     assert.match(list[0]!.message, /must be one of: "path", "query", "header", "cookie"/);
@@ -200,7 +265,9 @@ describe('documentation import: broken input is refused with located problems', 
 
   test('API Blueprint errors come with line and column from the parser (drafter)', async () => {
     const apib = fixture('polls.apib');
-    const undefinedType = problems(await importDocument({ text: apib.replace('+ Attributes (Error)', '+ Attributes (Nonexistent)') }));
+    const undefinedType = problems(
+      await importDocument({ text: apib.replace('+ Attributes (Error)', '+ Attributes (Nonexistent)') }),
+    );
     assert.match(undefinedType[0]!.message, /base type 'Nonexistent' is not defined/);
     assert.deepEqual({ line: undefinedType[0]!.line, column: undefinedType[0]!.column }, { line: 54, column: 7 });
     const tab = problems(await importDocument({ text: apib.replace('+ Response 204', '+ Response 204\n\t') }));
@@ -224,7 +291,9 @@ describe('documentation import: broken input is refused with located problems', 
   });
 
   test('nesting deeper than any real description is refused', async () => {
-    const list = problems(await importDocument({ text: `{"openapi":"3.0.0","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}` }));
+    const list = problems(
+      await importDocument({ text: `{"openapi":"3.0.0","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}` }),
+    );
     assert.match(list[0]!.message, /Nested deeper than 100 levels/);
   });
 
@@ -237,7 +306,9 @@ describe('documentation import: broken input is refused with located problems', 
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/schemas.json#/Pet`;
     try {
-      const list = problems(await importDocument({ text: petstore.replace("$ref: '#/components/schemas/ApiResponse'", `$ref: '${url}'`) }));
+      const list = problems(
+        await importDocument({ text: petstore.replace("$ref: '#/components/schemas/ApiResponse'", `$ref: '${url}'`) }),
+      );
       assert.match(list[0]!.message, /External reference .* is not fetched/);
       assert.ok(list[0]!.line);
       // Swagger 2.0 too: the converter runs with resolve:false, and the ref check runs first.

@@ -10,7 +10,9 @@ import { startSystem, type TestSystem } from '../helpers/system.js';
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/docs/${name}`, import.meta.url), 'utf8');
 
 async function put(system: TestSystem, entryId: string, body: string, contentType = 'text/plain', query = '') {
-  return system.admin.request('PUT', `/api/v1/catalogue/${entryId}/documentation${query}`, body, { 'content-type': contentType });
+  return system.admin.request('PUT', `/api/v1/catalogue/${entryId}/documentation${query}`, body, {
+    'content-type': contentType,
+  });
 }
 
 /**
@@ -19,10 +21,18 @@ async function put(system: TestSystem, entryId: string, body: string, contentTyp
  * Resolves with the answer as soon as it arrives, then drops the connection; a reset
  * before any answer rejects (a server that reads everything first would show up here).
  */
-function putLarge(system: TestSystem, path: string, bytes: number, mode: 'announced' | 'chunked'): Promise<{ status: number; body: any }> {
+function putLarge(
+  system: TestSystem,
+  path: string,
+  bytes: number,
+  mode: 'announced' | 'chunked',
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, system.running.urls.admin);
-    const headers: Record<string, string> = { authorization: `Bearer ${system.admin.token}`, 'content-type': 'application/yaml' };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${system.admin.token}`,
+      'content-type': 'application/yaml',
+    };
     if (mode === 'announced') headers['content-length'] = String(bytes);
     else headers['transfer-encoding'] = 'chunked';
     let answered = false;
@@ -69,12 +79,22 @@ for (const dialect of dialects()) {
 
     before(async () => {
       system = await startSystem(dialect);
-      const api = await system.admin.post('/api/v1/apis', { name: 'Pets', listen_path: '/pets-docs', target_url: 'http://127.0.0.1:9' });
-      const policy = await system.admin.post('/api/v1/policies', { name: 'Docs', rate: 0, per: 1, access_rights: [{ api_id: api.body.id }] });
+      const api = await system.admin.post('/api/v1/apis', {
+        name: 'Pets',
+        listen_path: '/pets-docs',
+        target_url: 'http://127.0.0.1:9',
+      });
+      const policy = await system.admin.post('/api/v1/policies', {
+        name: 'Docs',
+        rate: 0,
+        per: 1,
+        access_rights: [{ api_id: api.body.id }],
+      });
       const entry = await system.admin.post('/api/v1/catalogue', { name: 'Pets', policy_id: policy.body.id });
       assert.equal(entry.status, 201, JSON.stringify(entry.body));
       entryId = entry.body.id;
-      otherEntryId = (await system.admin.post('/api/v1/catalogue', { name: 'Other', policy_id: policy.body.id })).body.id;
+      otherEntryId = (await system.admin.post('/api/v1/catalogue', { name: 'Other', policy_id: policy.body.id })).body
+        .id;
     });
 
     after(async () => {
@@ -96,7 +116,9 @@ for (const dialect of dialects()) {
       assert.equal(got.body.openapi.info.title, 'Swagger Petstore - OpenAPI 3.0');
       assert.equal(Object.keys(got.body.openapi.paths).length, 13);
 
-      const raw = await fetch(`${system.running.urls.admin}/api/v1/catalogue/${entryId}/documentation?source=true`, { headers: { authorization: `Bearer ${system.admin.token}` } });
+      const raw = await fetch(`${system.running.urls.admin}/api/v1/catalogue/${entryId}/documentation?source=true`, {
+        headers: { authorization: `Bearer ${system.admin.token}` },
+      });
       assert.equal(raw.status, 200);
       assert.match(raw.headers.get('content-type') ?? '', /^application\/yaml/);
       assert.match(raw.headers.get('content-disposition') ?? '', /attachment; filename="documentation-doc_.*\.yaml"/);
@@ -119,11 +141,19 @@ for (const dialect of dialects()) {
 
       const versions = await system.admin.get(`/api/v1/catalogue/${entryId}/documentation/versions`);
       assert.equal(versions.status, 200);
-      assert.deepEqual(versions.body.data.map((v: any) => [v.format, v.is_current]), [['swagger', true], ['openapi', false]]);
+      assert.deepEqual(
+        versions.body.data.map((v: any) => [v.format, v.is_current]),
+        [
+          ['swagger', true],
+          ['openapi', false],
+        ],
+      );
       const old = versions.body.data[1];
       assert.ok(!Number.isNaN(Date.parse(old.uploaded_at)));
       assert.equal(old.source_url, `/api/v1/catalogue/${entryId}/documentation/versions/${old.id}?source=true`);
-      const oldSource = await fetch(`${system.running.urls.admin}${old.source_url}`, { headers: { authorization: `Bearer ${system.admin.token}` } });
+      const oldSource = await fetch(`${system.running.urls.admin}${old.source_url}`, {
+        headers: { authorization: `Bearer ${system.admin.token}` },
+      });
       assert.equal(await oldSource.text(), fixture('petstore-3.0.yaml'));
       assert.ok(oldSource.headers.get('last-modified'));
       const oldDoc = await system.admin.get(`/api/v1/catalogue/${entryId}/documentation/versions/${old.id}`);
@@ -148,7 +178,13 @@ for (const dialect of dialects()) {
       const blueprint = await system.admin.get(`/api/v1/catalogue/${otherEntryId}/documentation`);
       assert.deepEqual(blueprint.body.openapi.paths['/questions'].get.tags, ['Questions']);
       assert.ok(blueprint.body.openapi.components.schemas.Question);
-      const md = await put(system, otherEntryId, '# Guide\n\nUse `GET /pets`.\n\n<script>alert(1)</script>', 'text/plain', '?format=markdown');
+      const md = await put(
+        system,
+        otherEntryId,
+        '# Guide\n\nUse `GET /pets`.\n\n<script>alert(1)</script>',
+        'text/plain',
+        '?format=markdown',
+      );
       assert.equal(md.status, 200, JSON.stringify(md.body));
       assert.equal(md.body.format, 'markdown');
       assert.equal(md.body.summary, null);
@@ -161,11 +197,31 @@ for (const dialect of dialects()) {
       const before = await system.admin.get(`/api/v1/catalogue/${entryId}/documentation`);
       const petstore = fixture('petstore-3.0.yaml');
       const broken: [string, string, (p: any) => void][] = [
-        ['invalid YAML', petstore.replace('  /pet/findByStatus:', '  /pet/findByStatus: [oops'), (p) => assert.equal(p.line, 114)],
-        ['wrong version', petstore.replace('openapi: 3.0.2', 'openapi: 4.7.0'), (p) => assert.deepEqual([p.pointer, p.line], ['/openapi', 1])],
-        ['dangling $ref', petstore.replace("$ref: '#/components/schemas/ApiResponse'", "$ref: '#/components/schemas/Missing'"), (p) => assert.match(p.pointer, /uploadImage/)],
-        ['Blueprint syntax error', fixture('polls.apib').replace('+ Attributes (Error)', '+ Attributes (Nonexistent)'), (p) => assert.deepEqual([p.line, p.column], [54, 7])],
-        ['external $ref', petstore.replace("$ref: '#/components/schemas/ApiResponse'", "$ref: 'https://example.com/x.json'"), (p) => assert.match(p.message, /not fetched/)],
+        [
+          'invalid YAML',
+          petstore.replace('  /pet/findByStatus:', '  /pet/findByStatus: [oops'),
+          (p) => assert.equal(p.line, 114),
+        ],
+        [
+          'wrong version',
+          petstore.replace('openapi: 3.0.2', 'openapi: 4.7.0'),
+          (p) => assert.deepEqual([p.pointer, p.line], ['/openapi', 1]),
+        ],
+        [
+          'dangling $ref',
+          petstore.replace("$ref: '#/components/schemas/ApiResponse'", "$ref: '#/components/schemas/Missing'"),
+          (p) => assert.match(p.pointer, /uploadImage/),
+        ],
+        [
+          'Blueprint syntax error',
+          fixture('polls.apib').replace('+ Attributes (Error)', '+ Attributes (Nonexistent)'),
+          (p) => assert.deepEqual([p.line, p.column], [54, 7]),
+        ],
+        [
+          'external $ref',
+          petstore.replace("$ref: '#/components/schemas/ApiResponse'", "$ref: 'https://example.com/x.json'"),
+          (p) => assert.match(p.message, /not fetched/),
+        ],
       ];
       for (const [what, body, check] of broken) {
         const res = await put(system, entryId, body);
@@ -197,22 +253,30 @@ for (const dialect of dialects()) {
       assert.equal((await system.admin.get(`/api/v1/catalogue/${entryId}/documentation`)).status, 200);
     });
 
-    test('a 20 MB body is refused with 413 (announced length and chunked), nothing changes', { timeout: 60_000 }, async () => {
-      const before = await system.admin.get(`/api/v1/catalogue/${entryId}/documentation`);
-      const path = `/api/v1/catalogue/${entryId}/documentation`;
-      const announced = await putLarge(system, path, 20 * 1024 * 1024, 'announced');
-      assert.equal(announced.status, 413);
-      assert.equal(announced.body.error.code, 'PAYLOAD_TOO_LARGE');
-      assert.equal(announced.body.error.details.max_bytes, 10 * 1024 * 1024);
-      const chunked = await putLarge(system, path, 20 * 1024 * 1024, 'chunked');
-      assert.equal(chunked.status, 413);
-      assert.equal(chunked.body?.error.code ?? 'PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE');
-      const afterwards = await system.admin.get(`/api/v1/catalogue/${entryId}/documentation`);
-      assert.equal(afterwards.body.id, before.body.id);
-    });
+    test(
+      'a 20 MB body is refused with 413 (announced length and chunked), nothing changes',
+      { timeout: 60_000 },
+      async () => {
+        const before = await system.admin.get(`/api/v1/catalogue/${entryId}/documentation`);
+        const path = `/api/v1/catalogue/${entryId}/documentation`;
+        const announced = await putLarge(system, path, 20 * 1024 * 1024, 'announced');
+        assert.equal(announced.status, 413);
+        assert.equal(announced.body.error.code, 'PAYLOAD_TOO_LARGE');
+        assert.equal(announced.body.error.details.max_bytes, 10 * 1024 * 1024);
+        const chunked = await putLarge(system, path, 20 * 1024 * 1024, 'chunked');
+        assert.equal(chunked.status, 413);
+        assert.equal(chunked.body?.error.code ?? 'PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE');
+        const afterwards = await system.admin.get(`/api/v1/catalogue/${entryId}/documentation`);
+        assert.equal(afterwards.body.id, before.body.id);
+      },
+    );
 
     test('auth and roles: anonymous 401 before the body is read, unknown entry 404, empty body 422', async () => {
-      const anonymous = await fetch(`${system.running.urls.admin}/api/v1/catalogue/${entryId}/documentation`, { method: 'PUT', body: 'openapi: 3.0.0', headers: { 'content-type': 'application/yaml' } });
+      const anonymous = await fetch(`${system.running.urls.admin}/api/v1/catalogue/${entryId}/documentation`, {
+        method: 'PUT',
+        body: 'openapi: 3.0.0',
+        headers: { 'content-type': 'application/yaml' },
+      });
       assert.equal(anonymous.status, 401);
       assert.equal((await put(system, 'cat_missing', fixture('petstore-3.0.yaml'))).status, 404);
       const empty = await put(system, entryId, ' ');
@@ -227,7 +291,10 @@ for (const dialect of dialects()) {
       assert.equal((await system.admin.get(`/api/v1/catalogue/${entryId}/documentation`)).status, 404);
       assert.equal((await system.admin.delete(`/api/v1/catalogue/${entryId}/documentation`)).status, 404);
       const versions = await system.admin.get(`/api/v1/catalogue/${entryId}/documentation/versions`);
-      assert.deepEqual(versions.body.data.map((v: any) => v.is_current), [false, false]);
+      assert.deepEqual(
+        versions.body.data.map((v: any) => v.is_current),
+        [false, false],
+      );
       assert.equal((await system.portal.get(`/api/v1/catalogue/${entryId}`)).body.documentation, null);
       const audit = await system.admin.get(`/api/v1/audit-events?object_id=${entryId}&action=documentation.deleted`);
       assert.equal(audit.body.data.length, 1);

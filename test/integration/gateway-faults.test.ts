@@ -58,7 +58,8 @@ async function peakGrowth<T>(work: () => Promise<T>): Promise<{ result: T; rssMb
   }, 250);
   try {
     const result = await work();
-    if (process.env.GATEWAY_TEST_MEMORY) console.log({ rssMb: (rss - base.rss) / MB, heapMb: (heap - base.heapUsed - base.arrayBuffers) / MB });
+    if (process.env.GATEWAY_TEST_MEMORY)
+      console.log({ rssMb: (rss - base.rss) / MB, heapMb: (heap - base.heapUsed - base.arrayBuffers) / MB });
     return { result, rssMb: (rss - base.rss) / MB, heapMb: (heap - base.heapUsed - base.arrayBuffers) / MB };
   } finally {
     clearInterval(timer);
@@ -74,20 +75,27 @@ interface StreamResult {
 }
 
 /** A request whose response is counted, not kept (the first 4 KiB are kept as text). */
-function streamCall(port: number, path: string, options: { method?: string; body?: Readable; headers?: Record<string, string> } = {}): Promise<StreamResult> {
+function streamCall(
+  port: number,
+  path: string,
+  options: { method?: string; body?: Readable; headers?: Record<string, string> } = {},
+): Promise<StreamResult> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      let bytes = 0;
-      let body = '';
-      let ended = false;
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (body.length < 4096) body += c.toString();
-      });
-      res.on('end', () => (ended = true));
-      res.on('error', () => undefined);
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, bytes, complete: ended && res.complete, body }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        let bytes = 0;
+        let body = '';
+        let ended = false;
+        res.on('data', (c: Buffer) => {
+          bytes += c.length;
+          if (body.length < 4096) body += c.toString();
+        });
+        res.on('end', () => (ended = true));
+        res.on('error', () => undefined);
+        res.on('close', () => resolve({ status: res.statusCode ?? 0, bytes, complete: ended && res.complete, body }));
+      },
+    );
     req.on('error', reject);
     if (options.body) options.body.pipe(req);
     else req.end();
@@ -106,7 +114,12 @@ for (const dialect of dialects()) {
     }
 
     async function keylessApi(listenPath: string, target: string, timeoutMs = 0): Promise<void> {
-      await h.createApi({ listen_path: listenPath, target_url: target, auth: 'keyless', upstream_timeout_ms: timeoutMs });
+      await h.createApi({
+        listen_path: listenPath,
+        target_url: target,
+        auth: 'keyless',
+        upstream_timeout_ms: timeoutMs,
+      });
       await h.changed('apis');
     }
 
@@ -124,7 +137,11 @@ for (const dialect of dialects()) {
       const get = await h.call('/refused/x');
       assert.equal(get.status, 502);
       assert.equal(errorBody(get).code, 'UPSTREAM_UNAVAILABLE');
-      const post = await h.call('/refused/x', { method: 'POST', body: 'x'.repeat(10_000), headers: { 'content-type': 'text/plain' } });
+      const post = await h.call('/refused/x', {
+        method: 'POST',
+        body: 'x'.repeat(10_000),
+        headers: { 'content-type': 'text/plain' },
+      });
       assert.equal(post.status, 502);
       assert.equal(errorBody(post).code, 'UPSTREAM_UNAVAILABLE');
       await sleep(10);
@@ -214,11 +231,18 @@ for (const dialect of dialects()) {
       // Warm up the chunked upload path (first-use allocations are not per-request growth).
       await streamCall(h.port, '/upload/warm-up', { method: 'POST', body: generated(8 * MB) });
       const { result, rssMb, heapMb } = await peakGrowth(() =>
-        streamCall(h.port, '/upload/big', { method: 'POST', body: generated(200 * MB), headers: { 'content-type': 'application/octet-stream' } }),
+        streamCall(h.port, '/upload/big', {
+          method: 'POST',
+          body: generated(200 * MB),
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
       );
       assert.equal(result.status, 200);
       assert.deepEqual(JSON.parse(result.body), { received: 200 * MB, te: 'chunked' });
-      assert.ok(heapMb < HEAP_BOUND_MB && rssMb < RSS_BOUND_MB, `memory grew by rss ${rssMb.toFixed(1)} MB, heap+buffers ${heapMb.toFixed(1)} MB`);
+      assert.ok(
+        heapMb < HEAP_BOUND_MB && rssMb < RSS_BOUND_MB,
+        `memory grew by rss ${rssMb.toFixed(1)} MB, heap+buffers ${heapMb.toFixed(1)} MB`,
+      );
       await sleep(10);
       assert.equal(h.records.find((r) => r.path === '/upload/big')?.bytesIn, 200 * MB);
     });
@@ -231,7 +255,11 @@ for (const dialect of dialects()) {
       });
       await keylessApi('/upload-cl/', u.url);
       const { result, heapMb } = await peakGrowth(() =>
-        streamCall(h.port, '/upload-cl/big', { method: 'PUT', body: generated(200 * MB), headers: { 'content-length': String(200 * MB) } }),
+        streamCall(h.port, '/upload-cl/big', {
+          method: 'PUT',
+          body: generated(200 * MB),
+          headers: { 'content-length': String(200 * MB) },
+        }),
       );
       assert.deepEqual(JSON.parse(result.body), { received: 200 * MB, length: String(200 * MB) });
       assert.ok(heapMb < HEAP_BOUND_MB, `heap+buffers grew by ${heapMb.toFixed(1)} MB`);
@@ -249,7 +277,10 @@ for (const dialect of dialects()) {
       assert.equal(result.status, 200);
       assert.equal(result.complete, true);
       assert.equal(result.bytes, 200 * MB);
-      assert.ok(heapMb < HEAP_BOUND_MB && rssMb < RSS_BOUND_MB, `memory grew by rss ${rssMb.toFixed(1)} MB, heap+buffers ${heapMb.toFixed(1)} MB`);
+      assert.ok(
+        heapMb < HEAP_BOUND_MB && rssMb < RSS_BOUND_MB,
+        `memory grew by rss ${rssMb.toFixed(1)} MB, heap+buffers ${heapMb.toFixed(1)} MB`,
+      );
       await sleep(10);
       assert.equal(h.records.find((r) => r.path === '/download/big')?.bytesOut, 200 * MB);
     });

@@ -77,8 +77,15 @@ for (const dialect of dialects()) {
 
       // The admitted requests as the gateway decided them (analytics `at` is the decision time).
       const admitted = h.records.filter((r) => r.keyId === k.row.id && r.status === 200).map((r) => r.at);
-      assert.equal(admitted.length, up.requests.length - seenBefore, 'every admitted request reached the upstream, and nothing else');
-      assert.ok(maxInAnyWindow(admitted, 2000) <= 10, `at most 10 in any 2 s window, saw ${maxInAnyWindow(admitted, 2000)}`);
+      assert.equal(
+        admitted.length,
+        up.requests.length - seenBefore,
+        'every admitted request reached the upstream, and nothing else',
+      );
+      assert.ok(
+        maxInAnyWindow(admitted, 2000) <= 10,
+        `at most 10 in any 2 s window, saw ${maxInAnyWindow(admitted, 2000)}`,
+      );
       // And as the upstream saw them (a little later; the bound still holds in practice on loopback).
       assert.ok(admitted.length >= 25, `admitted ${admitted.length}`);
     });
@@ -129,7 +136,11 @@ for (const dialect of dialects()) {
       assert.equal((await h.callWithKey('/limited/a', k.secret)).status, 200);
       assert.equal((await h.callWithKey('/limited/a', k.secret)).status, 200);
       const refused = await Promise.all(Array.from({ length: 5 }, () => h.callWithKey('/limited/a', k.secret)));
-      assert.deepEqual(refused.map(codeOf), Array(5).fill('QUOTA_EXCEEDED'), 'quota refusals do not use up the rate limit');
+      assert.deepEqual(
+        refused.map(codeOf),
+        Array(5).fill('QUOTA_EXCEEDED'),
+        'quota refusals do not use up the rate limit',
+      );
       assert.equal(refused[0]!.headers['x-ratelimit-remaining'], '1');
       const retry = Number(refused[0]!.headers['retry-after']);
       assert.ok(retry >= 59 && retry <= 60);
@@ -164,7 +175,13 @@ for (const dialect of dialects()) {
 
     void it('enforces an API-wide limit across keys and on keyless APIs', async () => {
       const shared = await h.createApi({ listen_path: '/shared/', target_url: up.url, rate: 3, per: 60 });
-      const open = await h.createApi({ listen_path: '/open-limited/', target_url: up.url, auth: 'keyless', rate: 2, per: 60 });
+      const open = await h.createApi({
+        listen_path: '/open-limited/',
+        target_url: up.url,
+        auth: 'keyless',
+        rate: 2,
+        per: 60,
+      });
       const policy = await h.createPolicy([{ apiId: shared.id }]);
       const a = await h.createKey([policy.id]);
       const b = await h.createKey([policy.id]);
@@ -175,13 +192,19 @@ for (const dialect of dialects()) {
         await h.callWithKey('/shared/x', a.secret),
         await h.callWithKey('/shared/x', b.secret),
       ];
-      assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 429]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [200, 200, 200, 429],
+      );
       assert.equal(codeOf(results[3]!), 'RATE_LIMITED');
       assert.equal(results[3]!.headers['x-ratelimit-limit'], '3');
       assert.ok(Number(results[3]!.headers['retry-after']) >= 59);
       assert.equal(open.id.startsWith('api_'), true);
       const keyless = [await h.call('/open-limited/'), await h.call('/open-limited/'), await h.call('/open-limited/')];
-      assert.deepEqual(keyless.map((r) => r.status), [200, 200, 429]);
+      assert.deepEqual(
+        keyless.map((r) => r.status),
+        [200, 200, 429],
+      );
       assert.equal(keyless[0]!.headers['x-ratelimit-limit'], '2');
       assert.equal(keyless[1]!.headers['x-ratelimit-remaining'], '0');
     });

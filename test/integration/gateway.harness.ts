@@ -62,7 +62,10 @@ export class Harness {
   }
 
   private async boot(options: HarnessOptions): Promise<void> {
-    const log = (level: LogLine['level']) => (...args: unknown[]) => void this.logs.push({ level, args });
+    const log =
+      (level: LogLine['level']) =>
+      (...args: unknown[]) =>
+        void this.logs.push({ level, args });
     this.gateway = await createGateway({
       config: { ...DEFAULTS, ...options.config },
       db: this.db.db,
@@ -143,7 +146,11 @@ export class Harness {
       updated_at: now,
       ...overrides,
     };
-    await policiesRepository.insert(this.db.db, row, apiRights.map((r) => r.apiId));
+    await policiesRepository.insert(
+      this.db.db,
+      row,
+      apiRights.map((r) => r.apiId),
+    );
     return row;
   }
 
@@ -168,7 +175,10 @@ export class Harness {
   }
 
   /** A key with a fresh secret; publish a change (or call `changed`) for the gateway to see it. */
-  async createKey(policyIds: string[], overrides: Partial<KeysTable> = {}): Promise<{ row: KeysTable; secret: string }> {
+  async createKey(
+    policyIds: string[],
+    overrides: Partial<KeysTable> = {},
+  ): Promise<{ row: KeysTable; secret: string }> {
     const now = Date.now();
     const secret = newSecret('gh_');
     const id = newId('key');
@@ -200,7 +210,14 @@ export class Harness {
   call(path: string, options: CallOptions = {}): Promise<Response> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: this.port, path, method: options.method ?? 'GET', headers: options.headers, agent: this.agent },
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          path,
+          method: options.method ?? 'GET',
+          headers: options.headers,
+          agent: this.agent,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -35,7 +35,10 @@ for (const dialect of dialects()) {
     let key: { secret: string; row: { id: string } };
 
     before(async () => {
-      h = await Harness.start(dialect, { config: { max_url_length: 2048, max_header_bytes: 8192 }, lastUsedFlushMs: 100 });
+      h = await Harness.start(dialect, {
+        config: { max_url_length: 2048, max_header_bytes: 8192 },
+        lastUsedFlushMs: 100,
+      });
       up = await startUpstream();
       other = await startUpstream();
       pets = await h.createApi({ listen_path: '/petstore/', target_url: `${up.url}/base` });
@@ -84,7 +87,10 @@ for (const dialect of dialects()) {
       assertError(await h.call('/petstore/pets?api_key=' + key.secret), 401, 'KEY_MISSING');
       assertError(await h.callWithKey('/petstore/pets', 'gh_not_a_key'), 401, 'KEY_INVALID');
       assert.equal((await h.call('/petstore/pets', { headers: { 'x-api-key': key.secret } })).status, 200);
-      assert.equal((await h.call('/petstore/pets', { headers: { authorization: `bearer ${key.secret}` } })).status, 200);
+      assert.equal(
+        (await h.call('/petstore/pets', { headers: { authorization: `bearer ${key.secret}` } })).status,
+        200,
+      );
     });
 
     void it('takes the key from the query only where the API enables it, and never forwards it', async () => {
@@ -116,7 +122,17 @@ for (const dialect of dialects()) {
       );
       assert.match(raw, /^HTTP\/1\.1 200 /);
       const seen = (JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Echo).headers;
-      for (const name of ['authorization', 'x-api-key', 'x-private', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'upgrade']) {
+      for (const name of [
+        'authorization',
+        'x-api-key',
+        'x-private',
+        'keep-alive',
+        'proxy-authorization',
+        'proxy-connection',
+        'te',
+        'trailer',
+        'upgrade',
+      ]) {
         assert.equal(seen[name], undefined, `${name} must not reach the upstream`);
       }
       assert.equal(seen['x-custom'], 'kept');
@@ -130,7 +146,13 @@ for (const dialect of dialects()) {
     void it('strips hop-by-hop headers of the response', async () => {
       const hop = await startUpstream((req, res) => {
         req.resume();
-        res.writeHead(200, { connection: 'keep-alive, x-hop', 'x-hop': '1', 'keep-alive': 'timeout=9', 'x-end': 'kept', 'content-length': '2' });
+        res.writeHead(200, {
+          connection: 'keep-alive, x-hop',
+          'x-hop': '1',
+          'keep-alive': 'timeout=9',
+          'x-end': 'kept',
+          'content-length': '2',
+        });
         res.end('ok');
       });
       await h.createApi({ listen_path: '/hop/', target_url: hop.url, auth: 'keyless' });
@@ -278,8 +300,14 @@ for (const dialect of dialects()) {
     });
 
     void it('merges several policies: union of access rights, best limits', async () => {
-      const narrow = await h.createPolicy([{ apiId: api.id, allowedUrls: [{ path: '/a', methods: ['GET'] }] }], { rate: 1, per: 60 });
-      const wide = await h.createPolicy([{ apiId: api.id, allowedUrls: [{ path: '/b', methods: ['GET'] }] }, { apiId: second.id }], { rate: 100, per: 60 });
+      const narrow = await h.createPolicy([{ apiId: api.id, allowedUrls: [{ path: '/a', methods: ['GET'] }] }], {
+        rate: 1,
+        per: 60,
+      });
+      const wide = await h.createPolicy(
+        [{ apiId: api.id, allowedUrls: [{ path: '/b', methods: ['GET'] }] }, { apiId: second.id }],
+        { rate: 100, per: 60 },
+      );
       const k = await h.createKey([narrow.id, wide.id]);
       await h.changed();
       const a = await h.callWithKey('/pets/a', k.secret);
@@ -321,7 +349,11 @@ for (const dialect of dialects()) {
 
       const rolled = newSecret('gh_');
       let row = (await keysRepository.findById(h.db.db, k.row.id))!;
-      await keysRepository.update(h.db.db, k.row.id, row.version, { hash: sha256Hex(rolled), previous_hash: null, previous_hash_expires_at: null });
+      await keysRepository.update(h.db.db, k.row.id, row.version, {
+        hash: sha256Hex(rolled),
+        previous_hash: null,
+        previous_hash_expires_at: null,
+      });
       await h.changed();
       assertError(await h.callWithKey('/pets/x', k.secret), 401, 'KEY_INVALID');
       assert.equal((await h.callWithKey('/pets/x', rolled)).status, 200);

@@ -30,7 +30,11 @@ for (const dialect of dialects()) {
       const throttle = createLoginThrottle({ db: t.db, clock });
       await Promise.all(Array.from({ length: 4 }, (_, i) => throttle.recordFailure('Race@Example.com', `10.0.0.${i}`)));
       assert.equal(await lockedFor(throttle, 'race@example.com', '10.9.9.9'), 0, 'four failures do not lock');
-      const row = await t.db.selectFrom('login_throttle').selectAll().where('key', '=', 'email:race@example.com').executeTakeFirstOrThrow();
+      const row = await t.db
+        .selectFrom('login_throttle')
+        .selectAll()
+        .where('key', '=', 'email:race@example.com')
+        .executeTakeFirstOrThrow();
       assert.equal(row.failures, 4);
       await throttle.recordFailure('race@example.com', '10.0.0.9');
       assert.equal(await lockedFor(throttle, 'race@example.com', '10.9.9.9'), 15 * 60);
@@ -50,7 +54,14 @@ for (const dialect of dialects()) {
       now += 15 * 60_000 + 1;
       assert.equal(await lockedFor(throttle, 'window@example.com', '10.1.0.2'), 0, 'the lock ends');
       await throttle.recordSuccess('window@example.com');
-      assert.equal(await t.db.selectFrom('login_throttle').select('key').where('key', '=', 'email:window@example.com').executeTakeFirst(), undefined);
+      assert.equal(
+        await t.db
+          .selectFrom('login_throttle')
+          .select('key')
+          .where('key', '=', 'email:window@example.com')
+          .executeTakeFirst(),
+        undefined,
+      );
     });
 
     test('the per-IP limit locks an address guessing across many accounts', async () => {

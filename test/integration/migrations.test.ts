@@ -15,7 +15,19 @@ for (const dialect of dialects()) {
       opened.push(t);
       assert.deepEqual(await migrateToLatest(t.db), []);
       const tables = (await t.db.introspection.getTables()).map((x) => x.name).sort();
-      for (const name of ['apis', 'policies', 'catalogue_entries', 'developers', 'key_requests', 'keys', 'admin_users', 'admin_tokens', 'portal_settings', 'audit_events', 'analytics_rollups']) {
+      for (const name of [
+        'apis',
+        'policies',
+        'catalogue_entries',
+        'developers',
+        'key_requests',
+        'keys',
+        'admin_users',
+        'admin_tokens',
+        'portal_settings',
+        'audit_events',
+        'analytics_rollups',
+      ]) {
         assert.ok(tables.includes(name), `${name} missing on ${dialect}`);
       }
     });

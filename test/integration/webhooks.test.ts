@@ -6,16 +6,26 @@ import { eventually, signUpDeveloper, startSystem, type TestSystem } from '../he
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 import { startWebhookReceiver, type ReceivedHook, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
-const events = (r: WebhookReceiver) => r.received.filter((h) => h.status === 200).map((h) => JSON.parse(h.body) as { id: string; type: string; data: any });
+const events = (r: WebhookReceiver) =>
+  r.received.filter((h) => h.status === 200).map((h) => JSON.parse(h.body) as { id: string; type: string; data: any });
 
 function assertSigned(hook: ReceivedHook, secret: string): void {
   const signature = hook.headers['x-gatehouse-signature'];
   const timestamp = hook.headers['x-gatehouse-timestamp'];
   assert.equal(typeof signature, 'string');
   assert.match(String(signature), /^sha256=[0-9a-f]{64}$/);
-  assert.ok(verifySignature(secret, String(timestamp), hook.body, String(signature)), 'signature verifies with the secret');
-  assert.ok(!verifySignature(secret, String(timestamp), `${hook.body} `, String(signature)), 'a changed body does not verify');
-  assert.ok(!verifySignature('whsec_wrong', String(timestamp), hook.body, String(signature)), 'another secret does not verify');
+  assert.ok(
+    verifySignature(secret, String(timestamp), hook.body, String(signature)),
+    'signature verifies with the secret',
+  );
+  assert.ok(
+    !verifySignature(secret, String(timestamp), `${hook.body} `, String(signature)),
+    'a changed body does not verify',
+  );
+  assert.ok(
+    !verifySignature('whsec_wrong', String(timestamp), hook.body, String(signature)),
+    'another secret does not verify',
+  );
 }
 
 for (const dialect of dialects()) {
@@ -33,7 +43,16 @@ for (const dialect of dialects()) {
       const created = await system.admin.post('/api/v1/webhooks', {
         url: receiver.url,
         description: 'test receiver',
-        events: ['developer.created', 'key_request.created', 'key_request.approved', 'key_request.rejected', 'key.created', 'key.rolled', 'key.revoked', 'quota.exhausted'],
+        events: [
+          'developer.created',
+          'key_request.created',
+          'key_request.approved',
+          'key_request.rejected',
+          'key.created',
+          'key.rolled',
+          'key.revoked',
+          'quota.exhausted',
+        ],
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.match(created.body.secret, /^whsec_/);
@@ -66,10 +85,16 @@ for (const dialect of dialects()) {
         return 500;
       };
       await signUpDeveloper(system, 'hooked@example.com');
-      assert.ok(await eventually(async () => events(receiver).some((e) => e.type === 'developer.created'), 5000), 'developer.created arrives');
+      assert.ok(
+        await eventually(async () => events(receiver).some((e) => e.type === 'developer.created'), 5000),
+        'developer.created arrives',
+      );
       const attempts = receiver.received.filter((h) => h.headers['x-gatehouse-event'] === 'developer.created');
       assert.equal(attempts.length, 2, 'one failed attempt, one retry');
-      assert.deepEqual(attempts.map((a) => a.status), [500, 200]);
+      assert.deepEqual(
+        attempts.map((a) => a.status),
+        [500, 200],
+      );
       assert.equal(attempts[0]!.headers['x-gatehouse-delivery'], attempts[1]!.headers['x-gatehouse-delivery']);
       assert.equal(attempts[0]!.body, attempts[1]!.body, 'the same event body is sent again');
       assert.ok(attempts[1]!.at - attempts[0]!.at >= 140, `backoff waited (${attempts[1]!.at - attempts[0]!.at} ms)`);
@@ -88,9 +113,22 @@ for (const dialect of dialects()) {
 
     test('key request, approval, key creation, roll and revocation are told, never with a secret', async () => {
       receiver.respond = () => 200;
-      const api = await system.admin.post('/api/v1/apis', { name: 'Hooks API', listen_path: '/hooks-api', target_url: upstream.url });
-      const policy = await system.admin.post('/api/v1/policies', { name: 'One call', quota_max: 1, quota_renewal_rate: 3600, access_rights: [{ api_id: api.body.id }] });
-      const entry = await system.admin.post('/api/v1/catalogue', { name: 'Hooks', policy_id: policy.body.id, approval: 'manual' });
+      const api = await system.admin.post('/api/v1/apis', {
+        name: 'Hooks API',
+        listen_path: '/hooks-api',
+        target_url: upstream.url,
+      });
+      const policy = await system.admin.post('/api/v1/policies', {
+        name: 'One call',
+        quota_max: 1,
+        quota_renewal_rate: 3600,
+        access_rights: [{ api_id: api.body.id }],
+      });
+      const entry = await system.admin.post('/api/v1/catalogue', {
+        name: 'Hooks',
+        policy_id: policy.body.id,
+        approval: 'manual',
+      });
       const dev = await signUpDeveloper(system, 'requester@example.com');
       const request = await dev.post('/api/v1/key-requests', { catalogue_id: entry.body.id, key_name: 'prod' });
       assert.equal(request.status, 201);
@@ -111,8 +149,26 @@ for (const dialect of dialects()) {
       const revoked = await system.admin.delete(`/api/v1/keys/${keyId}`);
       assert.equal(revoked.status, 200);
       const wanted = ['key_request.created', 'key_request.approved', 'key.created', 'key.rolled', 'key.revoked'];
-      assert.ok(await eventually(async () => wanted.every((t) => events(receiver).some((e) => e.type === t && (e.data.key_id === keyId || e.data.id === keyId || e.data.id === request.body.id))), 5000), `all of ${wanted.join(', ')} arrive`);
-      assert.ok(await eventually(async () => events(receiver).some((e) => e.type === 'quota.exhausted' && e.data.key_id === keyId), 9000), 'quota.exhausted arrives');
+      assert.ok(
+        await eventually(
+          async () =>
+            wanted.every((t) =>
+              events(receiver).some(
+                (e) =>
+                  e.type === t && (e.data.key_id === keyId || e.data.id === keyId || e.data.id === request.body.id),
+              ),
+            ),
+          5000,
+        ),
+        `all of ${wanted.join(', ')} arrive`,
+      );
+      assert.ok(
+        await eventually(
+          async () => events(receiver).some((e) => e.type === 'quota.exhausted' && e.data.key_id === keyId),
+          9000,
+        ),
+        'quota.exhausted arrives',
+      );
       for (const hook of receiver.received) {
         assert.ok(!hook.body.includes(keySecret), 'no key secret in any webhook body');
         assertSigned(hook, secret);
@@ -154,8 +210,14 @@ for (const dialect of dialects()) {
       const ping = await system.admin.post(`/api/v1/webhooks/${hookId}/ping`);
       assert.equal(ping.status, 202);
       assert.ok(await eventually(async () => events(receiver).some((e) => e.type === 'ping'), 3000));
-      await system.admin.post('/api/v1/admins', { email: 'hook-viewer@example.com', password: 'viewer-password-1', role: 'viewer' });
-      const login = await system.admin.withToken('').post('/api/v1/auth/tokens', { email: 'hook-viewer@example.com', password: 'viewer-password-1' });
+      await system.admin.post('/api/v1/admins', {
+        email: 'hook-viewer@example.com',
+        password: 'viewer-password-1',
+        role: 'viewer',
+      });
+      const login = await system.admin
+        .withToken('')
+        .post('/api/v1/auth/tokens', { email: 'hook-viewer@example.com', password: 'viewer-password-1' });
       const viewer = system.admin.withToken(login.body.token);
       assert.equal((await viewer.get(`/api/v1/webhooks/${hookId}/deliveries`)).status, 200);
       assert.equal((await viewer.post('/api/v1/webhooks', { url: receiver.url, events: ['key.created'] })).status, 403);

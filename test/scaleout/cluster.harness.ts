@@ -97,7 +97,11 @@ export class NodeProcess {
 
   private async waitHealthy(ms = 40_000): Promise<void> {
     const services = this.options.services.split(',');
-    const url = services.includes('gateway') ? this.gatewayUrl : services.includes('admin') ? this.adminUrl : this.portalUrl;
+    const url = services.includes('gateway')
+      ? this.gatewayUrl
+      : services.includes('admin')
+        ? this.adminUrl
+        : this.portalUrl;
     const until = Date.now() + ms;
     let exitCode: number | null | undefined;
     void this.exited.then((c) => (exitCode = c));
@@ -138,16 +142,32 @@ export class GatewayClient {
   sent = 0;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-  request(base: string, path: string, secret?: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders; sentAt: number; receivedAt: number }> {
+  request(
+    base: string,
+    path: string,
+    secret?: string,
+  ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders; sentAt: number; receivedAt: number }> {
     this.sent++;
     const sentAt = Date.now();
     return new Promise((resolve, reject) => {
-      const req = http.request(`${base}${path}`, { agent: this.agent, headers: secret ? { authorization: `Bearer ${secret}` } : {} }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers, sentAt, receivedAt: Date.now() }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        `${base}${path}`,
+        { agent: this.agent, headers: secret ? { authorization: `Bearer ${secret}` } : {} },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString(),
+              headers: res.headers,
+              sentAt,
+              receivedAt: Date.now(),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -167,7 +187,11 @@ export async function adminClient(node: NodeProcess): Promise<Client> {
 }
 
 /** An API, a policy and a developer with one key on it; returns the key id and secret. */
-export async function provisionKey(admin: Client, portal: Client, input: { apiId: string; name: string; rate?: number; per?: number; quotaMax?: number; quotaRenewal?: number }): Promise<{ keyId: string; secret: string; policyId: string }> {
+export async function provisionKey(
+  admin: Client,
+  portal: Client,
+  input: { apiId: string; name: string; rate?: number; per?: number; quotaMax?: number; quotaRenewal?: number },
+): Promise<{ keyId: string; secret: string; policyId: string }> {
   const policy = await admin.post('/api/v1/policies', {
     name: input.name,
     rate: input.rate ?? 0,
@@ -180,14 +204,27 @@ export async function provisionKey(admin: Client, portal: Client, input: { apiId
   const email = `${input.name.toLowerCase().replace(/[^a-z0-9]/g, '')}-${randomBytes(3).toString('hex')}@example.com`;
   const dev = await portal.post('/api/v1/developers', { email, password: 'dev-password-1', fields: { name: 'Dev' } });
   if (dev.status !== 201) throw new Error(`developer: ${dev.status} ${JSON.stringify(dev.body)}`);
-  const developerId = (dev.body as { id?: string; developer?: { id: string } }).id ?? (dev.body as { developer: { id: string } }).developer.id;
-  const key = await admin.post('/api/v1/keys', { developer_id: developerId, name: input.name, policy_ids: [policy.body.id] });
+  const developerId =
+    (dev.body as { id?: string; developer?: { id: string } }).id ??
+    (dev.body as { developer: { id: string } }).developer.id;
+  const key = await admin.post('/api/v1/keys', {
+    developer_id: developerId,
+    name: input.name,
+    policy_ids: [policy.body.id],
+  });
   if (key.status !== 201) throw new Error(`key: ${key.status} ${JSON.stringify(key.body)}`);
   return { keyId: key.body.id, secret: key.body.secret, policyId: policy.body.id };
 }
 
 /** Waits until every gateway answers `want` for the key (the change reached every node). */
-export async function untilAll(client: GatewayClient, gateways: string[], path: string, secret: string, want: number, ms = 5_000): Promise<void> {
+export async function untilAll(
+  client: GatewayClient,
+  gateways: string[],
+  path: string,
+  secret: string,
+  want: number,
+  ms = 5_000,
+): Promise<void> {
   const until = Date.now() + ms;
   for (const g of gateways) {
     for (;;) {
@@ -204,7 +241,9 @@ export async function rollupHits(databaseUrl: string): Promise<number> {
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   try {
-    const r = await c.query<{ hits: string | null }>(`select sum(hits) as hits from analytics_rollups where resolution = 'minute'`);
+    const r = await c.query<{ hits: string | null }>(
+      `select sum(hits) as hits from analytics_rollups where resolution = 'minute'`,
+    );
     return Number(r.rows[0]?.hits ?? 0);
   } finally {
     await c.end();
@@ -244,9 +283,18 @@ export class PrivateRedis {
   }
 
   async up(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 100; i++) {
-      if (spawnSync('redis-cli', ['-p', String(this.port), 'ping']).stdout?.toString().trim() === 'PONG') return;
+      if (
+        spawnSync('redis-cli', ['-p', String(this.port), 'ping'])
+          .stdout?.toString()
+          .trim() === 'PONG'
+      )
+        return;
       await sleep(50);
     }
     throw new Error('private redis-server did not start');
@@ -294,10 +342,14 @@ export class PrivatePostgres {
     if (user) {
       for (const d of [dir, join(dir, 'data'), join(dir, 'sock')]) chownSync(d, user.uid, user.gid);
     }
-    const init = spawnSync(pgBin('initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
-      ...(user ?? {}),
-      encoding: 'utf8',
-    });
+    const init = spawnSync(
+      pgBin('initdb'),
+      ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'],
+      {
+        ...(user ?? {}),
+        encoding: 'utf8',
+      },
+    );
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
     const p = new PrivatePostgres(dir, await closedPort(), user);
     await p.up();
@@ -311,7 +363,20 @@ export class PrivatePostgres {
   async up(): Promise<void> {
     this.child = spawn(
       pgBin('postgres'),
-      ['-D', join(this.dir, 'data'), '-p', String(this.port), '-k', join(this.dir, 'sock'), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=100'],
+      [
+        '-D',
+        join(this.dir, 'data'),
+        '-p',
+        String(this.port),
+        '-k',
+        join(this.dir, 'sock'),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'max_connections=100',
+      ],
       { ...(this.user ?? {}), stdio: 'ignore' },
     );
     for (let i = 0; i < 200; i++) {

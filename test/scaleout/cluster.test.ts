@@ -6,7 +6,16 @@ import { migrationNames } from '../../src/platform/db/index.js';
 import { createTestDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/db.js';
 import { Client } from '../helpers/system.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
-import { adminClient, GatewayClient, migrateProcess, NodeProcess, provisionKey, rollupHits, sleep, untilAll } from './cluster.harness.js';
+import {
+  adminClient,
+  GatewayClient,
+  migrateProcess,
+  NodeProcess,
+  provisionKey,
+  rollupHits,
+  sleep,
+  untilAll,
+} from './cluster.harness.js';
 
 /**
  * Three gateway processes and one control-plane process on PostgreSQL + Redis (the
@@ -21,12 +30,19 @@ const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
  * admits whose whole span (first send → last receipt) is shorter than the window are
  * a proven violation, whatever the network jitter.
  */
-function provenViolation(admits: { sentAt: number; receivedAt: number }[], limit: number, windowMs: number): string | null {
+function provenViolation(
+  admits: { sentAt: number; receivedAt: number }[],
+  limit: number,
+  windowMs: number,
+): string | null {
   const bySent = [...admits].sort((a, b) => a.sentAt - b.sentAt);
   for (let i = 0; i < bySent.length; i++) {
     const start = (bySent[i] as { sentAt: number }).sentAt;
     // Admits sent at or after `start`, earliest receipts first: the tightest set of limit+1.
-    const receipts = bySent.slice(i).map((a) => a.receivedAt).sort((a, b) => a - b);
+    const receipts = bySent
+      .slice(i)
+      .map((a) => a.receivedAt)
+      .sort((a, b) => a - b);
     if (receipts.length > limit && (receipts[limit] as number) - start < windowMs) {
       return `${limit + 1} admits between ${start} and ${receipts[limit]}`;
     }
@@ -77,7 +93,9 @@ void describe('scale-out: 3 gateways + control plane on PostgreSQL + Redis', () 
     // Keys appear on every node through the change bus; the wait itself costs no quota (404→200 only once routed).
     await untilAll(client, g(), '/scaled/warm', secret, 200);
     const already = 3;
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => client.request(g()[i % 3] as string, `/scaled/q/${i}`, secret)));
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => client.request(g()[i % 3] as string, `/scaled/q/${i}`, secret)),
+    );
     const ok = results.filter((r) => r.status === 200).length;
     const refused = results.filter((r) => r.status === 429 && r.body.includes('QUOTA_EXCEEDED')).length;
     assert.equal(ok + already, 100, `admitted ${ok} + ${already} while warming`);
@@ -114,9 +132,14 @@ void describe('scale-out: 3 gateways + control plane on PostgreSQL + Redis', () 
     // The upstream's arrival times, on one clock: arrival = admit + proxy latency, so
     // a span shorter than 2 s is only jitter if it is short by a few ms. Reported, and
     // bounded loosely (a busy 2-core machine delays a proxied request by tens of ms).
-    const arrivals = upstream.requests.slice(upstreamBefore).filter((r) => r.url.startsWith('/r/')).map((r) => r.at).sort((a, b) => a - b);
+    const arrivals = upstream.requests
+      .slice(upstreamBefore)
+      .filter((r) => r.url.startsWith('/r/'))
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
     let tightest = Infinity;
-    for (let i = 0; i + 20 < arrivals.length; i++) tightest = Math.min(tightest, (arrivals[i + 20] as number) - (arrivals[i] as number));
+    for (let i = 0; i + 20 < arrivals.length; i++)
+      tightest = Math.min(tightest, (arrivals[i + 20] as number) - (arrivals[i] as number));
     t.diagnostic(`tightest span of 21 upstream arrivals: ${tightest} ms (admits ${admits.length}, refused ${refused})`);
     assert.ok(tightest >= 2_000 - 250, `21 arrivals within ${tightest} ms`);
     // And the limit is used, not starved: about 20 per started 2 s.
@@ -153,7 +176,9 @@ void describe('scale-out: 3 gateways + control plane on PostgreSQL + Redis', () 
     // Each node wrote its own raw records: per-node counts add up too.
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
-    const r = await c.query<{ nodes: string; total: string }>('select count(distinct node_id) as nodes, count(*) as total from analytics_records');
+    const r = await c.query<{ nodes: string; total: string }>(
+      'select count(distinct node_id) as nodes, count(*) as total from analytics_records',
+    );
     await c.end();
     assert.equal(Number(r.rows[0]?.nodes), 3);
     assert.equal(Number(r.rows[0]?.total), client.sent);
@@ -177,7 +202,10 @@ void describe('scale-out: gatehouse migrate on several nodes at once', () => {
       await c.connect();
       const rows = await c.query<{ name: string }>('select name from kysely_migration order by name');
       await c.end();
-      assert.deepEqual(rows.rows.map((r) => r.name), migrationNames());
+      assert.deepEqual(
+        rows.rows.map((r) => r.name),
+        migrationNames(),
+      );
     } finally {
       await adminDb.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await adminDb.end();

@@ -66,8 +66,18 @@ void describe('scale-out faults (private Redis and PostgreSQL)', () => {
     const common = { databaseUrl, redisUrl: redis.url };
     [control, open, closed] = await Promise.all([
       NodeProcess.start({ ...common, name: 'control', services: 'admin,portal,worker' }),
-      NodeProcess.start({ ...common, name: 'open', services: 'gateway', env: { GATEHOUSE_REDIS_FAIL_MODE: 'fail_open' } }),
-      NodeProcess.start({ ...common, name: 'closed', services: 'gateway', env: { GATEHOUSE_REDIS_FAIL_MODE: 'fail_closed' } }),
+      NodeProcess.start({
+        ...common,
+        name: 'open',
+        services: 'gateway',
+        env: { GATEHOUSE_REDIS_FAIL_MODE: 'fail_open' },
+      }),
+      NodeProcess.start({
+        ...common,
+        name: 'closed',
+        services: 'gateway',
+        env: { GATEHOUSE_REDIS_FAIL_MODE: 'fail_closed' },
+      }),
     ]);
     admin = await adminClient(control);
     adminToken = admin.token as string;
@@ -94,7 +104,11 @@ void describe('scale-out faults (private Redis and PostgreSQL)', () => {
     const openResults = [];
     for (let i = 0; i < 40; i++) openResults.push(await client.request(open.gatewayUrl, `/f/o/${i}`, quotaKey));
     assert.deepEqual([...new Set(openResults.map((r) => r.status))].sort(), [200, 429]);
-    assert.equal(openResults.filter((r) => r.status === 200).length, 30, 'the per-node store enforces the full quota on this node');
+    assert.equal(
+      openResults.filter((r) => r.status === 200).length,
+      30,
+      'the per-node store enforces the full quota on this node',
+    );
     // fail_closed: limited requests are refused with a clear code; unlimited keys still pass.
     const refused = await client.request(closed.gatewayUrl, '/f/c', quotaKey);
     assert.equal(refused.status, 503);
@@ -108,13 +122,24 @@ void describe('scale-out faults (private Redis and PostgreSQL)', () => {
 
     await redis.up(); // empty: no persistence, so a fresh quota period starts
     const back = Date.now();
-    assert.ok(await until(async () => (await json(`${closed.gatewayUrl}/__gatehouse/ready`)).body?.kv?.degraded === false && (await json(`${open.gatewayUrl}/__gatehouse/ready`)).body?.kv?.degraded === false, 10_000));
+    assert.ok(
+      await until(
+        async () =>
+          (await json(`${closed.gatewayUrl}/__gatehouse/ready`)).body?.kv?.degraded === false &&
+          (await json(`${open.gatewayUrl}/__gatehouse/ready`)).body?.kv?.degraded === false,
+        10_000,
+      ),
+    );
     const recoveredIn = Date.now() - back;
     assert.ok(recoveredIn < 5_000, `recovered in ${recoveredIn} ms`);
     assert.match(open.logText(), /Redis reachable again/);
     assert.match(closed.logText(), /Redis reachable again/);
     // Shared again: 30 in total across both nodes, from Redis.
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => client.request(i % 2 ? open.gatewayUrl : closed.gatewayUrl, `/f/after/${i}`, quotaKey)));
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        client.request(i % 2 ? open.gatewayUrl : closed.gatewayUrl, `/f/after/${i}`, quotaKey),
+      ),
+    );
     assert.equal(results.filter((r) => r.status === 200).length, 30);
     assert.equal(results.filter((r) => r.status === 503).length, 0);
   });
@@ -122,8 +147,15 @@ void describe('scale-out faults (private Redis and PostgreSQL)', () => {
   void it('a gateway killed with SIGKILL loses at most its unflushed buffer, says so on restart, and serves again', async () => {
     const killClient = new GatewayClient();
     // Flushes only on shutdown, so everything it records is "unflushed" until then.
-    const victim = await NodeProcess.start({ databaseUrl, redisUrl: redis.url, name: 'victim', services: 'gateway', env: { GATEHOUSE_ANALYTICS_FLUSH_MS: '600000' } });
-    for (let i = 0; i < 50; i++) assert.equal((await killClient.request(victim.gatewayUrl, `/f/k/${i}`, freeKey)).status, 200);
+    const victim = await NodeProcess.start({
+      databaseUrl,
+      redisUrl: redis.url,
+      name: 'victim',
+      services: 'gateway',
+      env: { GATEHOUSE_ANALYTICS_FLUSH_MS: '600000' },
+    });
+    for (let i = 0; i < 50; i++)
+      assert.equal((await killClient.request(victim.gatewayUrl, `/f/k/${i}`, freeKey)).status, 200);
     await sleep(1_500); // one heartbeat
     const before = await rollupHits(databaseUrl);
     await victim.stop('SIGKILL');
@@ -161,7 +193,10 @@ void describe('scale-out faults (private Redis and PostgreSQL)', () => {
     await sleep(2_000);
     const during = statuses.length - down;
     await postgres.up();
-    assert.ok(await until(async () => (await json(`${control.adminUrl}/api/v1/apis`, adminToken)).status === 200, 10_000), 'control plane back');
+    assert.ok(
+      await until(async () => (await json(`${control.adminUrl}/api/v1/apis`, adminToken)).status === 200, 10_000),
+      'control plane back',
+    );
     stop = true;
     await traffic;
     assert.ok(during > 50, `${during} requests while the database was down`);

@@ -1,4 +1,9 @@
-import { analyticsQuery, type AnalyticsGroupBy, type AnalyticsPoint, type AnalyticsResolution } from '../../modules/analytics/index.js';
+import {
+  analyticsQuery,
+  type AnalyticsGroupBy,
+  type AnalyticsPoint,
+  type AnalyticsResolution,
+} from '../../modules/analytics/index.js';
 import type { Db } from '../../modules/database.js';
 
 export interface CsvQuery {
@@ -14,7 +19,16 @@ export interface CsvQuery {
 /** Busiest groups exported one series each when grouping (bounds the number of queries). */
 const MAX_CSV_GROUPS = 20;
 
-const COLUMNS = ['bucket_start', 'hits', 'successes', 'errors', 'latency_avg_ms', 'latency_p95_ms', 'bytes_in', 'bytes_out'] as const;
+const COLUMNS = [
+  'bucket_start',
+  'hits',
+  'successes',
+  'errors',
+  'latency_avg_ms',
+  'latency_p95_ms',
+  'bytes_in',
+  'bytes_out',
+] as const;
 
 /**
  * RFC 4180 field: quoted when needed. A leading = + - @ is prefixed with a quote so a
@@ -39,7 +53,14 @@ function pointValues(p: AnalyticsPoint): (string | number | null)[] {
  * row per bucket, or with `groupBy` one row per bucket and group (busiest groups first).
  */
 export async function analyticsCsv(db: Db, q: CsvQuery): Promise<string> {
-  const scope = { from: q.from, to: q.to, resolution: q.resolution, apiId: q.apiId, keyId: q.keyId, developerId: q.developerId };
+  const scope = {
+    from: q.from,
+    to: q.to,
+    resolution: q.resolution,
+    apiId: q.apiId,
+    keyId: q.keyId,
+    developerId: q.developerId,
+  };
   if (!q.groupBy) {
     const result = await analyticsQuery(db, scope);
     return line([...COLUMNS]) + result.series.map((p) => line(pointValues(p))).join('');
@@ -50,10 +71,21 @@ export async function analyticsCsv(db: Db, q: CsvQuery): Promise<string> {
   for (const group of overview.groups ?? []) {
     if (groupBy === 'status') {
       // Rollups cannot be filtered by status: the group's totals stand for the whole range.
-      out += line([overview.from, group.key, group.hits, group.successes, group.errors, group.latency_avg_ms, group.latency_p95_ms, group.bytes_in, group.bytes_out]);
+      out += line([
+        overview.from,
+        group.key,
+        group.hits,
+        group.successes,
+        group.errors,
+        group.latency_avg_ms,
+        group.latency_p95_ms,
+        group.bytes_in,
+        group.bytes_out,
+      ]);
       continue;
     }
-    const filter = groupBy === 'api' ? { apiId: group.key } : groupBy === 'key' ? { keyId: group.key } : { developerId: group.key };
+    const filter =
+      groupBy === 'api' ? { apiId: group.key } : groupBy === 'key' ? { keyId: group.key } : { developerId: group.key };
     const series = await analyticsQuery(db, { ...scope, ...filter });
     for (const p of series.series) {
       if (p.hits === 0) continue;

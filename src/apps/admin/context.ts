@@ -13,7 +13,6 @@ import type { PoliciesService } from '../../modules/policies/index.js';
 import type { WebhooksService } from '../../modules/webhooks/index.js';
 import { appError } from '../../shared/errors.js';
 
-
 export interface AdminServices {
   ctx: ModuleContext;
   admins: AdminsService;
@@ -43,7 +42,8 @@ export function actorOf(request: FastifyRequest): Actor {
 export function requireRole(role: AdminRoleName) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (!request.admin) throw appError('UNAUTHENTICATED', 'Send Authorization: Bearer <admin token>');
-    if (!roleAllows(request.admin.role, role)) throw appError('FORBIDDEN', `This needs the ${role} role; you are ${request.admin.role}`);
+    if (!roleAllows(request.admin.role, role))
+      throw appError('FORBIDDEN', `This needs the ${role} role; you are ${request.admin.role}`);
   };
 }
 

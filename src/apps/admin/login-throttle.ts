@@ -21,7 +21,9 @@ export function registerLoginThrottle(app: FastifyInstance, throttle: LoginThrot
     try {
       await throttle.check(email, request.ip);
     } catch (error) {
-      const retry = isAppError(error) ? (error.details as { retry_after?: number } | undefined)?.retry_after : undefined;
+      const retry = isAppError(error)
+        ? (error.details as { retry_after?: number } | undefined)?.retry_after
+        : undefined;
       if (retry) void reply.header('retry-after', String(retry));
       throw error;
     }

@@ -42,7 +42,11 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Gatehouse admin API', version: options.version, description: 'Manage APIs, policies, the catalogue, developers, key requests and keys.' },
+      info: {
+        title: 'Gatehouse admin API',
+        version: options.version,
+        description: 'Manage APIs, policies, the catalogue, developers, key requests and keys.',
+      },
       servers: [{ url: '/api/v1' }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -62,7 +66,14 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
   );
 
   await app.register(async (ui) =>
-    registerAdminUi(ui, { services, secret: options.secret, sessionTtlHours: options.sessionTtlHours, throttle, gatewayUrl: options.gatewayUrl, importDocs: docsUploader(services.docs) }),
+    registerAdminUi(ui, {
+      services,
+      secret: options.secret,
+      sessionTtlHours: options.sessionTtlHours,
+      throttle,
+      gatewayUrl: options.gatewayUrl,
+      importDocs: docsUploader(services.docs),
+    }),
   );
 
   app.get('/__gatehouse/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

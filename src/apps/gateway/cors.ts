@@ -23,7 +23,9 @@ const MAX_HEADER_NAMES = 50;
 
 /** True for a CORS preflight: OPTIONS with Origin and Access-Control-Request-Method. */
 export function isPreflight(ex: Exchange): boolean {
-  return ex.origin !== null && ex.req.method === 'OPTIONS' && ex.req.headers['access-control-request-method'] !== undefined;
+  return (
+    ex.origin !== null && ex.req.method === 'OPTIONS' && ex.req.headers['access-control-request-method'] !== undefined
+  );
 }
 
 /** Header names the page asked for, kept only when they are valid tokens. */
@@ -41,7 +43,16 @@ function allowedHeaders(requested: string | undefined): string {
 /** Answers a preflight with 204; not recorded in analytics (it is no API call). */
 export function answerPreflight(ex: Exchange): void {
   ex.skipRecord = true;
-  const headers = ['access-control-allow-origin', '*', 'access-control-allow-methods', ALLOWED_METHODS, 'access-control-max-age', '600', 'content-length', '0'];
+  const headers = [
+    'access-control-allow-origin',
+    '*',
+    'access-control-allow-methods',
+    ALLOWED_METHODS,
+    'access-control-max-age',
+    '600',
+    'content-length',
+    '0',
+  ];
   const names = allowedHeaders(ex.req.headers['access-control-request-headers']);
   if (names !== '') headers.push('access-control-allow-headers', names);
   ex.res.writeHead(204, headers);

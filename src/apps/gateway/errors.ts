@@ -51,7 +51,12 @@ export const PREPARED: { readonly [C in GatewayErrorCode]: PreparedError } = Obj
  */
 export function rawErrorResponse(code: GatewayErrorCode): string {
   const e = PREPARED[code];
-  const reason: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long', 431: 'Request Header Fields Too Large' };
+  const reason: Record<number, string> = {
+    400: 'Bad Request',
+    408: 'Request Timeout',
+    414: 'URI Too Long',
+    431: 'Request Header Fields Too Large',
+  };
   return (
     `HTTP/1.1 ${e.status} ${reason[e.status] ?? 'Error'}\r\n` +
     `content-type: application/json\r\ncontent-length: ${e.length}\r\nconnection: close\r\n\r\n${e.body.toString()}`

@@ -127,7 +127,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Answers with a small JSON document (health). */
   json(status: number, body: unknown): void {
     const buffer = Buffer.from(JSON.stringify(body));
-    this.res.writeHead(status, ['content-type', 'application/json', 'content-length', String(buffer.length), 'cache-control', 'no-store']);
+    this.res.writeHead(status, [
+      'content-type',
+      'application/json',
+      'content-length',
+      String(buffer.length),
+      'cache-control',
+      'no-store',
+    ]);
     this.res.end(buffer);
   }
 
@@ -165,7 +172,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** undici 7 passes the chunk written (its typings say a size; both are handled). */
   onBodySent(chunk: Buffer | string | number): void {
-    this.bytesIn += typeof chunk === 'number' ? chunk : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    this.bytesIn +=
+      typeof chunk === 'number' ? chunk : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
@@ -210,7 +218,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const code = errorCode(error);
     const timeout = TIMEOUT_CODES.has(code);
     if (this.closed) return;
-    this.core.logger.debug({ err: error, api_id: this.route?.api.id, request_id: this.requestId }, 'upstream call failed');
+    this.core.logger.debug(
+      { err: error, api_id: this.route?.api.id, request_id: this.requestId },
+      'upstream call failed',
+    );
     this.fail(PREPARED[timeout ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE']);
   }
 
@@ -348,7 +359,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
 }
 
 function isPlainConnection(value: string): boolean {
-  return value.length <= 10 && (value === 'keep-alive' || value === 'close' || value.toLowerCase() === 'keep-alive' || value.toLowerCase() === 'close');
+  return (
+    value.length <= 10 &&
+    (value === 'keep-alive' ||
+      value === 'close' ||
+      value.toLowerCase() === 'keep-alive' ||
+      value.toLowerCase() === 'close')
+  );
 }
 
 function errorCode(error: unknown): string {

@@ -4,7 +4,16 @@
  * Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade); undici and node:http write
  * their own framing headers for each side.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
 
 /** True for headers that must not cross the proxy (besides those named by Connection). */
 export function isHopByHop(lowerName: string): boolean {

@@ -61,7 +61,10 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, db, bus, logger } = options;
   const now = options.now ?? Date.now;
-  const upstreams = new Upstreams({ connectTimeoutMs: config.upstream_connect_timeout_ms, timeoutMs: config.upstream_timeout_ms });
+  const upstreams = new Upstreams({
+    connectTimeoutMs: config.upstream_connect_timeout_ms,
+    timeoutMs: config.upstream_timeout_ms,
+  });
   const snapshots = new SnapshotManager({
     db,
     logger,
@@ -164,7 +167,11 @@ function onClientError(core: GatewayCore, error: NodeJS.ErrnoException, socket: 
     return;
   }
   const code: GatewayErrorCode =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'HEADERS_TOO_LARGE'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'REQUEST_TIMEOUT'
+        : 'BAD_REQUEST';
   const response = rawErrorResponse(code);
   socket.end(response);
   try {

@@ -4,7 +4,8 @@ import { normalisePath, originForm, takeQueryParam } from './path.js';
 
 void describe('normalisePath', () => {
   void it('returns clean paths unchanged', () => {
-    for (const p of ['/', '/petstore', '/petstore/', '/a/b.c/d~e_f-g', '/a/%E2%82%AC']) assert.equal(normalisePath(p), p);
+    for (const p of ['/', '/petstore', '/petstore/', '/a/b.c/d~e_f-g', '/a/%E2%82%AC'])
+      assert.equal(normalisePath(p), p);
   });
 
   void it('removes dot segments without escaping the root', () => {
@@ -28,7 +29,8 @@ void describe('normalisePath', () => {
   });
 
   void it('refuses what cannot be normalised safely', () => {
-    for (const p of ['petstore', '/a%2fb', '/a%2F..%2Fb', '/a%5cb', '/a\\..\\b', '/a%zz', '/a%2', '/a%00']) assert.equal(normalisePath(p), null, p);
+    for (const p of ['petstore', '/a%2fb', '/a%2F..%2Fb', '/a%5cb', '/a\\..\\b', '/a%zz', '/a%2', '/a%00'])
+      assert.equal(normalisePath(p), null, p);
   });
 });
 

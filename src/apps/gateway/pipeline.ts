@@ -64,7 +64,13 @@ function start(core: GatewayCore, ex: Exchange): void {
   if (rawPath === READY_PATH) {
     ex.skipRecord = true;
     const ready = !core.draining;
-    return ex.json(ready ? 200 : 503, { ready, draining: core.draining, snapshot_version: core.snapshots.current.version, node_id: core.nodeId, ...core.ops?.readiness() });
+    return ex.json(ready ? 200 : 503, {
+      ready,
+      draining: core.draining,
+      snapshot_version: core.snapshots.current.version,
+      node_id: core.nodeId,
+      ...core.ops?.readiness(),
+    });
   }
   if (rawPath === METRICS_PATH && core.ops !== null) return metrics(core, ex);
   const path = normalisePath(rawPath);
@@ -161,7 +167,8 @@ function scanHeaders(ex: Exchange): void {
         }
         break;
       case 10:
-        if (name.toLowerCase() === 'connection') ex.connection = ex.connection === null ? (raw[i + 1] as string) : `${ex.connection}, ${raw[i + 1] as string}`;
+        if (name.toLowerCase() === 'connection')
+          ex.connection = ex.connection === null ? (raw[i + 1] as string) : `${ex.connection}, ${raw[i + 1] as string}`;
         break;
       case 12:
         if (name.toLowerCase() === 'x-request-id') ex.requestId = raw[i + 1] as string;
@@ -242,7 +249,14 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === 'function';
 }
 
-function decided(core: GatewayCore, ex: Exchange, d: AdmitDecision, headerRate: number, quotaPeriodSeconds: number, now: number): void {
+function decided(
+  core: GatewayCore,
+  ex: Exchange,
+  d: AdmitDecision,
+  headerRate: number,
+  quotaPeriodSeconds: number,
+  now: number,
+): void {
   if (d.allowed) {
     const headers: string[] = [];
     if (headerRate >= 0) pushRate(headers, d.rates[headerRate] as RateDecision, now);
@@ -263,7 +277,10 @@ function decided(core: GatewayCore, ex: Exchange, d: AdmitDecision, headerRate: 
   const quota = d.quota as QuotaDecision;
   if (headerRate >= 0) pushRate(headers, d.rates[headerRate] as RateDecision, now);
   pushQuota(headers, quota, quotaPeriodSeconds, now);
-  headers.push('retry-after', String(Math.max(1, quota.resetAt === null ? quotaPeriodSeconds : secondsUntil(quota.resetAt, now))));
+  headers.push(
+    'retry-after',
+    String(Math.max(1, quota.resetAt === null ? quotaPeriodSeconds : secondsUntil(quota.resetAt, now))),
+  );
   ex.fail(PREPARED.QUOTA_EXCEEDED, headers);
 }
 

@@ -27,7 +27,22 @@ function api(id: string, listenPath: string, overrides: Partial<Api> = {}): Api 
 }
 
 function policy(id: string, overrides: Partial<Policy>): Policy {
-  return { id, name: id, rate: 0, per: 0, quotaMax: 0, quotaRenewalRate: 0, keyExpiresIn: 0, accessRights: [], active: true, tags: [], version: 1, createdAt: 0, updatedAt: 0, ...overrides };
+  return {
+    id,
+    name: id,
+    rate: 0,
+    per: 0,
+    quotaMax: 0,
+    quotaRenewalRate: 0,
+    keyExpiresIn: 0,
+    accessRights: [],
+    active: true,
+    tags: [],
+    version: 1,
+    createdAt: 0,
+    updatedAt: 0,
+    ...overrides,
+  };
 }
 
 function keyRow(id: string, hash: string, policyIds: string[], overrides: Partial<KeysTable> = {}): KeysTable {
@@ -64,7 +79,16 @@ void describe('compiled snapshot', () => {
       api('root', '/', { auth: 'keyless' }),
     ],
     policies: [
-      policy('p1', { rate: 10, per: 2, quotaMax: 100, quotaRenewalRate: 3600, accessRights: [{ apiId: 'a', allowedUrls: [] }, { apiId: 'b', allowedUrls: [{ path: '/pets', methods: ['GET'] }] }] }),
+      policy('p1', {
+        rate: 10,
+        per: 2,
+        quotaMax: 100,
+        quotaRenewalRate: 3600,
+        accessRights: [
+          { apiId: 'a', allowedUrls: [] },
+          { apiId: 'b', allowedUrls: [{ path: '/pets', methods: ['GET'] }] },
+        ],
+      }),
       policy('p2', { accessRights: [{ apiId: 'c', allowedUrls: [] }] }),
     ],
     keys: [
@@ -105,14 +129,20 @@ void describe('compiled snapshot', () => {
     // p2 has no rate or quota, and unlimited wins the merge.
     assert.deepEqual(k1.grant.rights.get('a')!.rates, []);
     assert.equal(k1.grant.rights.get('a')!.quota, null);
-    assert.deepEqual(k1.grant.rights.get('b')!.rates.map((r) => r.key), ['rl:a:b']);
+    assert.deepEqual(
+      k1.grant.rights.get('b')!.rates.map((r) => r.key),
+      ['rl:a:b'],
+    );
     const k2 = snapshot.keys.get('h2')!;
     const onA = k2.grant.rights.get('a')!;
     assert.equal(onA.rules, null);
     assert.deepEqual(onA.rates, [{ key: 'rl:k:k2', limit: 10, windowMs: 2000 }]);
     assert.deepEqual(onA.quota, { key: 'q:k:k2', max: 100, periodMs: 3_600_000 });
     const onB = k2.grant.rights.get('b')!;
-    assert.deepEqual(onB.rates.map((r) => r.key), ['rl:k:k2', 'rl:a:b']);
+    assert.deepEqual(
+      onB.rates.map((r) => r.key),
+      ['rl:k:k2', 'rl:a:b'],
+    );
     assert.equal(onB.rules!.length, 1);
     assert.equal(snapshot.keys.get('old')!.validUntil, 5_000);
     assert.equal(snapshot.keys.get('old')!.grant, k1.grant);

@@ -1,8 +1,21 @@
 import type { Db } from '../../modules/database.js';
 import { apiFromRow, apisRepository, type Api } from '../../modules/apis/index.js';
 import { developersRepository } from '../../modules/developers/index.js';
-import { apiRateLimit, keyFromRow, keyQuotaLimit, keyRateLimit, keysRepository, type KeysTable } from '../../modules/keys/index.js';
-import { mergePolicies, policiesRepository, policyFromRow, type MergedPolicy, type Policy } from '../../modules/policies/index.js';
+import {
+  apiRateLimit,
+  keyFromRow,
+  keyQuotaLimit,
+  keyRateLimit,
+  keysRepository,
+  type KeysTable,
+} from '../../modules/keys/index.js';
+import {
+  mergePolicies,
+  policiesRepository,
+  policyFromRow,
+  type MergedPolicy,
+  type Policy,
+} from '../../modules/policies/index.js';
 import type { QuotaLimit, RateLimit } from '../../platform/kv/counters.js';
 
 /**
@@ -171,7 +184,10 @@ function compileRules(merged: MergedPolicy, options: CompileOptions): Map<string
     const rules: CompiledRule[] = [];
     for (const url of right.allowedUrls) {
       try {
-        rules.push({ re: compileAllowedPath(url.path), methods: url.methods.length === 0 ? null : new Set(url.methods.map((m) => m.toUpperCase())) });
+        rules.push({
+          re: compileAllowedPath(url.path),
+          methods: url.methods.length === 0 ? null : new Set(url.methods.map((m) => m.toUpperCase())),
+        });
       } catch {
         // An invalid pattern allows nothing (the control plane validates; this is belt and braces).
         options.onWarning?.('allowed_urls path is not a valid regex; ignored', { api_id: right.apiId, path: url.path });
@@ -237,7 +253,11 @@ function keyStatus(status: string): KeyGrant['status'] {
 }
 
 /** Compiles one key row into its grant, using the snapshot's policies, APIs and developers. */
-export function compileGrant(row: KeysTable, snapshot: Pick<Snapshot, 'policies' | 'apis' | 'inactiveDevelopers' | 'ruleCache'>, options: CompileOptions): KeyGrant {
+export function compileGrant(
+  row: KeysTable,
+  snapshot: Pick<Snapshot, 'policies' | 'apis' | 'inactiveDevelopers' | 'ruleCache'>,
+  options: CompileOptions,
+): KeyGrant {
   const key = keyFromRow(row);
   const policyIds = [...new Set(key.policyIds)].sort();
   const cacheKey = policyIds.join(',');
@@ -266,12 +286,18 @@ export function compileGrant(row: KeysTable, snapshot: Pick<Snapshot, 'policies'
 /** Turns a key row found by hash into the entry for that hash (null when the hash no longer admits). */
 export function entryFor(row: KeysTable, hash: string, grant: KeyGrant): KeyEntry | null {
   if (row.hash === hash) return { grant, validUntil: Infinity };
-  if (row.previous_hash === hash && row.previous_hash_expires_at !== null) return { grant, validUntil: row.previous_hash_expires_at };
+  if (row.previous_hash === hash && row.previous_hash_expires_at !== null)
+    return { grant, validUntil: row.previous_hash_expires_at };
   return null;
 }
 
 /** Builds a snapshot from loaded rows. Pure apart from the warnings callback. */
-export function compileSnapshot(source: SnapshotSource, version: number, now: number, options: CompileOptions): Snapshot {
+export function compileSnapshot(
+  source: SnapshotSource,
+  version: number,
+  now: number,
+  options: CompileOptions,
+): Snapshot {
   const routes = new Map<string, CompiledRoute>();
   const apis = new Map<string, CompiledRoute>();
   const origins = new Set<string>();
@@ -285,7 +311,10 @@ export function compileSnapshot(source: SnapshotSource, version: number, now: nu
       if (rootRoute) options.onWarning?.('two APIs share the root listen path; the first wins', { api_id: api.id });
       else rootRoute = route;
     } else if (routes.has(route.prefix)) {
-      options.onWarning?.('two APIs share a listen path; the first wins', { api_id: api.id, listen_path: api.listenPath });
+      options.onWarning?.('two APIs share a listen path; the first wins', {
+        api_id: api.id,
+        listen_path: api.listenPath,
+      });
       continue;
     } else {
       routes.set(route.prefix, route);

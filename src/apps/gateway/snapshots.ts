@@ -1,7 +1,15 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../modules/database.js';
 import { keysRepository } from '../../modules/keys/index.js';
-import { compileGrant, compileSnapshot, entryFor, loadSnapshotSource, type CompileOptions, type KeyEntry, type Snapshot } from './snapshot.js';
+import {
+  compileGrant,
+  compileSnapshot,
+  entryFor,
+  loadSnapshotSource,
+  type CompileOptions,
+  type KeyEntry,
+  type Snapshot,
+} from './snapshot.js';
 
 export type GatewayLogger = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
 
@@ -153,15 +161,23 @@ export class SnapshotManager {
       this.current = snapshot;
       this.late = new Map();
       this.negative.clear();
-      if (this.failing) logger.info({ snapshot_version: snapshot.version }, 'gateway snapshot rebuilt again; database reachable');
+      if (this.failing)
+        logger.info({ snapshot_version: snapshot.version }, 'gateway snapshot rebuilt again; database reachable');
       this.failing = false;
       this.retryDelay = RETRY_MIN_MS;
       onSwap?.(snapshot);
-      logger.debug({ snapshot_version: snapshot.version, routes: snapshot.apis.size, keys: snapshot.keys.size }, 'gateway snapshot swapped');
+      logger.debug(
+        { snapshot_version: snapshot.version, routes: snapshot.apis.size, keys: snapshot.keys.size },
+        'gateway snapshot swapped',
+      );
       return null;
     } catch (error) {
       // Log once per outage, not once per retry.
-      if (!this.failing && this.current) logger.error({ err: error }, 'gateway snapshot rebuild failed; serving the last snapshot until the database answers');
+      if (!this.failing && this.current)
+        logger.error(
+          { err: error },
+          'gateway snapshot rebuild failed; serving the last snapshot until the database answers',
+        );
       this.failing = true;
       if (this.current && !this.closed && !this.retryTimer) {
         this.retryTimer = setTimeout(() => {

@@ -49,7 +49,10 @@ export class Upstreams {
         let timer: NodeJS.Timeout | undefined;
         const cut = new Promise<void>((resolve) => {
           timer = setTimeout(() => {
-            void pool.destroy().catch(() => undefined).then(resolve);
+            void pool
+              .destroy()
+              .catch(() => undefined)
+              .then(resolve);
           }, graceMs);
         });
         await Promise.race([pool.close().catch(() => undefined), cut]);

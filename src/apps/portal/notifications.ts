@@ -26,7 +26,11 @@ export function keyRequestMailListener(deps: KeyRequestMailDeps): DomainEventLis
     const request = event.data as unknown as KeyRequestResponse;
     if (request.decided_by === 'auto') return;
     try {
-      const [developer, entry, settings] = await Promise.all([deps.developers.get(request.developer_id), deps.catalogue.get(request.catalogue_id), deps.settings.get()]);
+      const [developer, entry, settings] = await Promise.all([
+        deps.developers.get(request.developer_id),
+        deps.catalogue.get(request.catalogue_id),
+        deps.settings.get(),
+      ]);
       const portal = deps.publicPortalUrl().replace(/\/+$/, '');
       await deps.mailer.send({
         to: developer.email,

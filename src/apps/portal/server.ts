@@ -5,7 +5,14 @@ import type { PagesService, SettingsService } from '../../modules/content/index.
 import type { AccountTokensService } from '../../modules/developers/index.js';
 import type { DocsService } from '../../modules/docs/index.js';
 import type { KeyLimitsService, UsageService } from '../../modules/keys/index.js';
-import { createHttpApp, PROJECT_ROOT, readSessionCookie, registerAssets, registerWeb, type WebOptions } from '../../platform/http/index.js';
+import {
+  createHttpApp,
+  PROJECT_ROOT,
+  readSessionCookie,
+  registerAssets,
+  registerWeb,
+  type WebOptions,
+} from '../../platform/http/index.js';
 import type { ChangeBus, CounterStore } from '../../platform/kv/index.js';
 import type { Mailer } from '../../platform/mail/index.js';
 import { isAppError } from '../../shared/errors.js';
@@ -68,11 +75,19 @@ export async function createPortalApp(options: PortalAppOptions): Promise<Fastif
   const app = createHttpApp({ logger: options.logger, bodyLimit: options.bodyLimit, trustProxy: options.trustProxy });
   const { web: w, services } = options;
   app.decorateRequest('developer', null);
-  const throttle = createLoginThrottle(w.counters, { ...DEFAULT_PORTAL_LOGIN_LIMITS, ...w.loginLimits }, services.ctx.clock);
+  const throttle = createLoginThrottle(
+    w.counters,
+    { ...DEFAULT_PORTAL_LOGIN_LIMITS, ...w.loginLimits },
+    services.ctx.clock,
+  );
   await app.register(async (api) => registerDeveloperApi(api, services, throttle), { prefix: '/api/v1' });
   app.get('/__gatehouse/health', async () => ({ status: 'ok' }));
 
-  const web: WebOptions = { secret: options.secret, sessionCookie: PORTAL_SESSION_COOKIE, sessionTtlSeconds: w.sessionTtlHours * 3600 };
+  const web: WebOptions = {
+    secret: options.secret,
+    sessionCookie: PORTAL_SESSION_COOKIE,
+    sessionTtlSeconds: w.sessionTtlHours * 3600,
+  };
   await registerWeb(app, web);
   await registerAssets(app, []);
 
@@ -110,10 +125,23 @@ export async function createPortalApp(options: PortalAppOptions): Promise<Fastif
     });
 
     html.setErrorHandler(async (error: FastifyError, request, reply) => {
-      const status = isAppError(error) ? error.status : typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      const status = isAppError(error)
+        ? error.status
+        : typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+          ? error.statusCode
+          : 500;
       if (status >= 500) request.log.error({ err: error }, 'portal page failed');
       const message = status >= 500 ? 'Something went wrong on our side. Please try again.' : error.message;
-      const title = status === 404 ? 'Page not found' : status === 403 ? 'Not allowed' : status === 429 ? 'Too many requests' : status >= 500 ? 'Error' : 'Something is not right';
+      const title =
+        status === 404
+          ? 'Page not found'
+          : status === 403
+            ? 'Not allowed'
+            : status === 429
+              ? 'Too many requests'
+              : status >= 500
+                ? 'Error'
+                : 'Something is not right';
       try {
         return await views.render(request, reply, 'error', { title, status, message }, status);
       } catch (renderError) {

@@ -13,7 +13,13 @@ export const AdminCreateBody = Type.Object(
 );
 export type AdminCreateBody = Static<typeof AdminCreateBody>;
 
-export const AdminTokenCreateBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false });
+export const AdminTokenCreateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+);
 export type AdminTokenCreateBody = Static<typeof AdminTokenCreateBody>;
 
 export const AdminResponse = Type.Object({

@@ -28,7 +28,15 @@ function toAdmin(row: AdminUsersTable): AdminUser {
 }
 
 export function presentAdmin(row: AdminUsersTable): AdminResponse {
-  return { id: row.id, email: row.email, name: row.name, role: row.role, status: row.status, last_login_at: toIso(row.last_login_at), created_at: toIso(row.created_at) ?? '' };
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    status: row.status,
+    last_login_at: toIso(row.last_login_at),
+    created_at: toIso(row.created_at) ?? '',
+  };
 }
 
 let dummyHash: Promise<string> | null = null;
@@ -53,10 +61,23 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
     try {
       await db.transaction().execute(async (tx) => {
         await tx.insertInto('admin_users').values(row).execute();
-        await recordAudit(tx, actor, { action: 'admin.created', objectType: 'admin', objectId: row.id, details: { email: row.email, role: row.role } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'admin.created',
+            objectType: 'admin',
+            objectId: row.id,
+            details: { email: row.email, role: row.role },
+          },
+          now,
+        );
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw appError('EMAIL_TAKEN', 'An admin with this email already exists', { fields: [{ field: 'email', message: 'is already used' }] });
+      if (isUniqueViolation(error))
+        throw appError('EMAIL_TAKEN', 'An admin with this email already exists', {
+          fields: [{ field: 'email', message: 'is already used' }],
+        });
       throw error;
     }
     return presentAdmin(row);
@@ -66,7 +87,10 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
     create: insertAdmin,
 
     async count(): Promise<number> {
-      const row = await db.selectFrom('admin_users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+      const row = await db
+        .selectFrom('admin_users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst();
       return Number(row?.n ?? 0);
     },
 
@@ -74,12 +98,18 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
      * First boot: create the owner from the given credentials, or with a generated
      * password that is returned (to print once). No-op when any admin exists.
      */
-    async ensureFirstOwner(email: string | undefined, password: string | undefined): Promise<{ created: boolean; email?: string; generatedPassword?: string }> {
+    async ensureFirstOwner(
+      email: string | undefined,
+      password: string | undefined,
+    ): Promise<{ created: boolean; email?: string; generatedPassword?: string }> {
       if ((await this.count()) > 0) return { created: false };
       const generated = password ? undefined : randomBase62(20);
       const mail = email ?? 'admin@gatehouse.local';
       try {
-        await insertAdmin({ type: 'system', id: null }, { email: mail, password: password ?? generated ?? '', role: 'owner', name: 'Owner' });
+        await insertAdmin(
+          { type: 'system', id: null },
+          { email: mail, password: password ?? generated ?? '', role: 'owner', name: 'Owner' },
+        );
       } catch (error) {
         // Another node created it at the same moment.
         if ((error as { code?: string }).code === 'EMAIL_TAKEN') return { created: false };
@@ -94,7 +124,11 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
     },
 
     async authenticate(email: string, password: string): Promise<AdminUser> {
-      const row = await db.selectFrom('admin_users').selectAll().where('email_normalized', '=', email.trim().toLowerCase()).executeTakeFirst();
+      const row = await db
+        .selectFrom('admin_users')
+        .selectAll()
+        .where('email_normalized', '=', email.trim().toLowerCase())
+        .executeTakeFirst();
       if (!row) {
         dummyHash ??= hashPassword('not-a-real-password');
         await verifyPassword(password, await dummyHash);
@@ -107,14 +141,30 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
     },
 
     /** A bearer token; only its SHA-256 is stored, its first characters kept to list it by. */
-    async createToken(adminId: string, kind: 'session' | 'api', name: string, ttlMs: number | null): Promise<{ id: string; token: string; prefix: string }> {
+    async createToken(
+      adminId: string,
+      kind: 'session' | 'api',
+      name: string,
+      ttlMs: number | null,
+    ): Promise<{ id: string; token: string; prefix: string }> {
       const now = clock.now();
       const token = `gha_${randomToken(32)}`;
       const id = newId('adminToken', now);
       const prefix = token.slice(0, 10);
       await db
         .insertInto('admin_tokens')
-        .values({ id, admin_id: adminId, name, kind, prefix, token_hash: sha256Hex(token), expires_at: ttlMs === null ? null : now + ttlMs, last_used_at: null, revoked_at: null, created_at: now })
+        .values({
+          id,
+          admin_id: adminId,
+          name,
+          kind,
+          prefix,
+          token_hash: sha256Hex(token),
+          expires_at: ttlMs === null ? null : now + ttlMs,
+          last_used_at: null,
+          revoked_at: null,
+          created_at: now,
+        })
         .execute();
       return { id, token, prefix };
     },
@@ -135,11 +185,26 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
     },
 
     async revokeTokenValue(token: string): Promise<void> {
-      await db.updateTable('admin_tokens').set({ revoked_at: clock.now() }).where('token_hash', '=', sha256Hex(token)).execute();
+      await db
+        .updateTable('admin_tokens')
+        .set({ revoked_at: clock.now() })
+        .where('token_hash', '=', sha256Hex(token))
+        .execute();
     },
 
     /** An admin's live personal API tokens (listed by prefix; the token itself is never shown again). */
-    async listTokens(adminId: string): Promise<{ id: string; name: string; prefix: string; expires_at: string | null; last_used_at: string | null; created_at: string }[]> {
+    async listTokens(
+      adminId: string,
+    ): Promise<
+      {
+        id: string;
+        name: string;
+        prefix: string;
+        expires_at: string | null;
+        last_used_at: string | null;
+        created_at: string;
+      }[]
+    > {
       const rows = await db
         .selectFrom('admin_tokens')
         .selectAll()
@@ -149,20 +214,48 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', clock.now())]))
         .orderBy('id')
         .execute();
-      return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, expires_at: toIso(r.expires_at), last_used_at: toIso(r.last_used_at), created_at: toIso(r.created_at) ?? '' }));
+      return rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        prefix: r.prefix,
+        expires_at: toIso(r.expires_at),
+        last_used_at: toIso(r.last_used_at),
+        created_at: toIso(r.created_at) ?? '',
+      }));
     },
 
     /** Changes one's own password (the current one is required) and ends every other session and token-less login. */
     async changePassword(adminId: string, current: string, next: string): Promise<void> {
       const row = await db.selectFrom('admin_users').selectAll().where('id', '=', adminId).executeTakeFirst();
       if (!row) throw notFound('Admin', adminId);
-      if (!(await verifyPassword(current, row.password_hash))) throw appError('VALIDATION_FAILED', 'The current password is wrong', { fields: [{ field: 'current_password', message: 'is wrong' }] });
-      if (next.length < 8 || next.length > 200) throw appError('VALIDATION_FAILED', 'The new password must have 8 to 200 characters', { fields: [{ field: 'password', message: 'must have 8 to 200 characters' }] });
+      if (!(await verifyPassword(current, row.password_hash)))
+        throw appError('VALIDATION_FAILED', 'The current password is wrong', {
+          fields: [{ field: 'current_password', message: 'is wrong' }],
+        });
+      if (next.length < 8 || next.length > 200)
+        throw appError('VALIDATION_FAILED', 'The new password must have 8 to 200 characters', {
+          fields: [{ field: 'password', message: 'must have 8 to 200 characters' }],
+        });
       const now = clock.now();
       await db.transaction().execute(async (tx) => {
-        await tx.updateTable('admin_users').set({ password_hash: await hashPassword(next), updated_at: now }).where('id', '=', adminId).execute();
-        await tx.updateTable('admin_tokens').set({ revoked_at: now }).where('admin_id', '=', adminId).where('kind', '=', 'session').where('revoked_at', 'is', null).execute();
-        await recordAudit(tx, { type: 'admin', id: adminId }, { action: 'admin.password_changed', objectType: 'admin', objectId: adminId, details: {} }, now);
+        await tx
+          .updateTable('admin_users')
+          .set({ password_hash: await hashPassword(next), updated_at: now })
+          .where('id', '=', adminId)
+          .execute();
+        await tx
+          .updateTable('admin_tokens')
+          .set({ revoked_at: now })
+          .where('admin_id', '=', adminId)
+          .where('kind', '=', 'session')
+          .where('revoked_at', 'is', null)
+          .execute();
+        await recordAudit(
+          tx,
+          { type: 'admin', id: adminId },
+          { action: 'admin.password_changed', objectType: 'admin', objectId: adminId, details: {} },
+          now,
+        );
       });
     },
 
@@ -170,30 +263,64 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
      * Owner changes another admin's role or status. The last active owner cannot be
      * demoted or deactivated; deactivating ends the admin's sessions and tokens.
      */
-    async update(actor: Actor, id: string, patch: { role?: AdminRole; status?: 'active' | 'inactive'; name?: string }): Promise<AdminResponse> {
+    async update(
+      actor: Actor,
+      id: string,
+      patch: { role?: AdminRole; status?: 'active' | 'inactive'; name?: string },
+    ): Promise<AdminResponse> {
       const now = clock.now();
       await db.transaction().execute(async (tx) => {
         const row = await tx.selectFrom('admin_users').selectAll().where('id', '=', id).executeTakeFirst();
         if (!row) throw notFound('Admin', id);
-        const losesOwner = row.role === 'owner' && row.status === 'active' && ((patch.role !== undefined && patch.role !== 'owner') || patch.status === 'inactive');
+        const losesOwner =
+          row.role === 'owner' &&
+          row.status === 'active' &&
+          ((patch.role !== undefined && patch.role !== 'owner') || patch.status === 'inactive');
         if (losesOwner) {
-          const owners = await tx.selectFrom('admin_users').select('id').where('role', '=', 'owner').where('status', '=', 'active').execute();
-          if (owners.length <= 1) throw appError('INVALID_STATE', 'This is the last active owner; make someone else owner first');
+          const owners = await tx
+            .selectFrom('admin_users')
+            .select('id')
+            .where('role', '=', 'owner')
+            .where('status', '=', 'active')
+            .execute();
+          if (owners.length <= 1)
+            throw appError('INVALID_STATE', 'This is the last active owner; make someone else owner first');
         }
         const set: Partial<AdminUsersTable> = { updated_at: now };
         if (patch.role !== undefined) set.role = patch.role;
         if (patch.status !== undefined) set.status = patch.status;
         if (patch.name !== undefined) set.name = patch.name;
         await tx.updateTable('admin_users').set(set).where('id', '=', id).execute();
-        if (patch.status === 'inactive') await tx.updateTable('admin_tokens').set({ revoked_at: now }).where('admin_id', '=', id).where('revoked_at', 'is', null).execute();
-        await recordAudit(tx, actor, { action: 'admin.updated', objectType: 'admin', objectId: id, details: { role: patch.role, status: patch.status } }, now);
+        if (patch.status === 'inactive')
+          await tx
+            .updateTable('admin_tokens')
+            .set({ revoked_at: now })
+            .where('admin_id', '=', id)
+            .where('revoked_at', 'is', null)
+            .execute();
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'admin.updated',
+            objectType: 'admin',
+            objectId: id,
+            details: { role: patch.role, status: patch.status },
+          },
+          now,
+        );
       });
       const row = await db.selectFrom('admin_users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return presentAdmin(row);
     },
 
     async revokeToken(adminId: string, tokenId: string): Promise<void> {
-      const changed = await db.updateTable('admin_tokens').set({ revoked_at: clock.now() }).where('id', '=', tokenId).where('admin_id', '=', adminId).executeTakeFirst();
+      const changed = await db
+        .updateTable('admin_tokens')
+        .set({ revoked_at: clock.now() })
+        .where('id', '=', tokenId)
+        .where('admin_id', '=', adminId)
+        .executeTakeFirst();
       if (Number(changed.numUpdatedRows) !== 1) throw notFound('Token', tokenId);
     },
   };

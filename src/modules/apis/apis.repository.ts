@@ -38,7 +38,12 @@ export const apisRepository = {
   },
 
   async policyIdsUsing(db: Executor, apiId: string): Promise<string[]> {
-    const rows = await db.selectFrom('policy_apis').select('policy_id').where('api_id', '=', apiId).orderBy('policy_id').execute();
+    const rows = await db
+      .selectFrom('policy_apis')
+      .select('policy_id')
+      .where('api_id', '=', apiId)
+      .orderBy('policy_id')
+      .execute();
     return rows.map((r) => r.policy_id);
   },
 };

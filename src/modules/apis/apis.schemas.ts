@@ -1,6 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-const ListenPath = Type.String({ minLength: 1, maxLength: 200, description: 'Path prefix on the gateway, e.g. /petstore/' });
+const ListenPath = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'Path prefix on the gateway, e.g. /petstore/',
+});
 const TargetUrl = Type.String({ minLength: 1, maxLength: 2000, description: 'Upstream base URL (http or https)' });
 
 export const ApiCreateBody = Type.Object(
@@ -12,7 +16,13 @@ export const ApiCreateBody = Type.Object(
     strip_listen_path: Type.Optional(Type.Boolean({ default: true })),
     auth: Type.Optional(Type.Union([Type.Literal('key'), Type.Literal('keyless')], { default: 'key' })),
     key_query_param: Type.Optional(Type.Union([Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), Type.Null()])),
-    rate: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'API-wide limit: requests per `per` seconds, 0 = none' })),
+    rate: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1_000_000_000,
+        description: 'API-wide limit: requests per `per` seconds, 0 = none',
+      }),
+    ),
     per: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000 })),
     upstream_timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
     active: Type.Optional(Type.Boolean({ default: true })),
@@ -25,7 +35,10 @@ export const ApiPatchBody = Type.Partial(
   Type.Object(
     {
       ...ApiCreateBody.properties,
-      version: Type.Integer({ minimum: 1, description: 'If given, the update applies only to this version (409 otherwise)' }),
+      version: Type.Integer({
+        minimum: 1,
+        description: 'If given, the update applies only to this version (409 otherwise)',
+      }),
     },
     { additionalProperties: false },
   ),

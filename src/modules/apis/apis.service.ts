@@ -21,10 +21,13 @@ const RESERVED_PREFIX = '/__gatehouse';
 export function normaliseListenPath(input: string): { value: string; problem?: string } {
   let path = input.trim();
   if (!path.startsWith('/')) return { value: path, problem: 'must start with /' };
-  if (!/^[A-Za-z0-9._~\-/]+$/.test(path)) return { value: path, problem: 'may hold only letters, digits and . _ ~ - /' };
-  if (/\/\.\.?(\/|$)/.test(path) || path.includes('//')) return { value: path, problem: 'must not contain empty, . or .. segments' };
+  if (!/^[A-Za-z0-9._~\-/]+$/.test(path))
+    return { value: path, problem: 'may hold only letters, digits and . _ ~ - /' };
+  if (/\/\.\.?(\/|$)/.test(path) || path.includes('//'))
+    return { value: path, problem: 'must not contain empty, . or .. segments' };
   if (!path.endsWith('/')) path += '/';
-  if (path.toLowerCase().startsWith(`${RESERVED_PREFIX}/`)) return { value: path, problem: `${RESERVED_PREFIX} is reserved for the gateway` };
+  if (path.toLowerCase().startsWith(`${RESERVED_PREFIX}/`))
+    return { value: path, problem: `${RESERVED_PREFIX} is reserved for the gateway` };
   return { value: path };
 }
 
@@ -52,15 +55,22 @@ function validate(body: Partial<ApiCreateBody>): { problems: FieldProblem[]; lis
     const problem = checkTargetUrl(body.target_url);
     if (problem) problems.push({ field: 'target_url', message: problem });
   }
-  if (body.name !== undefined && body.name.trim() === '') problems.push({ field: 'name', message: 'must not be blank' });
+  if (body.name !== undefined && body.name.trim() === '')
+    problems.push({ field: 'name', message: 'must not be blank' });
   return { problems, listenPath };
 }
 
 function conflictFrom(error: unknown): never {
   if (isUniqueViolation(error)) {
     const which = violatedConstraint(error);
-    if (which.includes('listen_path')) throw appError('LISTEN_PATH_TAKEN', 'Another API already uses this listen path', { fields: [{ field: 'listen_path', message: 'is already used' }] });
-    if (which.includes('slug')) throw appError('SLUG_TAKEN', 'Another API already uses this slug', { fields: [{ field: 'slug', message: 'is already used' }] });
+    if (which.includes('listen_path'))
+      throw appError('LISTEN_PATH_TAKEN', 'Another API already uses this listen path', {
+        fields: [{ field: 'listen_path', message: 'is already used' }],
+      });
+    if (which.includes('slug'))
+      throw appError('SLUG_TAKEN', 'Another API already uses this slug', {
+        fields: [{ field: 'slug', message: 'is already used' }],
+      });
     throw appError('DUPLICATE');
   }
   throw error;
@@ -109,7 +119,17 @@ export function createApisService(ctx: ModuleContext) {
       try {
         await db.transaction().execute(async (tx) => {
           await apisRepository.insert(tx, row);
-          await recordAudit(tx, actor, { action: 'api.created', objectType: 'api', objectId: id, details: { name: row.name, listen_path: row.listen_path } }, now);
+          await recordAudit(
+            tx,
+            actor,
+            {
+              action: 'api.created',
+              objectType: 'api',
+              objectId: id,
+              details: { name: row.name, listen_path: row.listen_path },
+            },
+            now,
+          );
         });
       } catch (error) {
         conflictFrom(error);
@@ -139,11 +159,19 @@ export function createApisService(ctx: ModuleContext) {
           const current = await apisRepository.findById(tx, id);
           if (!current) throw notFound('API', id);
           if (body.version !== undefined && body.version !== current.version) {
-            throw appError('CONFLICT', `API ${id} was changed by someone else (version ${current.version}); reload and retry`);
+            throw appError(
+              'CONFLICT',
+              `API ${id} was changed by someone else (version ${current.version}); reload and retry`,
+            );
           }
           const changed = await apisRepository.update(tx, id, current.version, patch);
           if (changed !== 1) throw appError('CONFLICT', `API ${id} was changed concurrently; reload and retry`);
-          await recordAudit(tx, actor, { action: 'api.updated', objectType: 'api', objectId: id, details: { fields: Object.keys(body) } }, now);
+          await recordAudit(
+            tx,
+            actor,
+            { action: 'api.updated', objectType: 'api', objectId: id, details: { fields: Object.keys(body) } },
+            now,
+          );
         });
       } catch (error) {
         conflictFrom(error);
@@ -159,10 +187,19 @@ export function createApisService(ctx: ModuleContext) {
         if (!current) throw notFound('API', id);
         const policyIds = await apisRepository.policyIdsUsing(tx, id);
         if (policyIds.length > 0) {
-          throw appError('IN_USE', `API ${id} is still granted by ${policyIds.length} polic${policyIds.length === 1 ? 'y' : 'ies'}; remove it from them first`, { policy_ids: policyIds });
+          throw appError(
+            'IN_USE',
+            `API ${id} is still granted by ${policyIds.length} polic${policyIds.length === 1 ? 'y' : 'ies'}; remove it from them first`,
+            { policy_ids: policyIds },
+          );
         }
         await apisRepository.delete(tx, id);
-        await recordAudit(tx, actor, { action: 'api.deleted', objectType: 'api', objectId: id, details: { name: current.name } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'api.deleted', objectType: 'api', objectId: id, details: { name: current.name } },
+          now,
+        );
       });
       bus.publish({ topic: 'apis', id });
     },

@@ -43,7 +43,11 @@ export interface AuditFilter {
 }
 
 export async function listAudit(db: Executor, filter: AuditFilter): Promise<AuditEventsTable[]> {
-  let q = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(filter.limit + 1);
+  let q = db
+    .selectFrom('audit_events')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1);
   if (filter.objectType) q = q.where('object_type', '=', filter.objectType);
   if (filter.objectId) q = q.where('object_id', '=', filter.objectId);
   if (filter.actorId) q = q.where('actor_id', '=', filter.actorId);

@@ -16,7 +16,10 @@ export const catalogueRepository = {
     return db.selectFrom('catalogue_entries').selectAll().where('slug', '=', slug).executeTakeFirst();
   },
 
-  async list(db: Executor, opts: { visibilities?: string[]; after?: string; limit: number }): Promise<CatalogueEntriesTable[]> {
+  async list(
+    db: Executor,
+    opts: { visibilities?: string[]; after?: string; limit: number },
+  ): Promise<CatalogueEntriesTable[]> {
     let q = db.selectFrom('catalogue_entries').selectAll().orderBy('id').limit(opts.limit);
     if (opts.visibilities) q = q.where('visibility', 'in', opts.visibilities);
     if (opts.after) q = q.where('id', '>', opts.after);

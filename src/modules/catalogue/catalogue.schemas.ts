@@ -34,10 +34,13 @@ export const CatalogueCreateBody = Type.Object(
 );
 export type CatalogueCreateBody = Static<typeof CatalogueCreateBody>;
 
-export const CataloguePatchBody = Type.Partial(Type.Object({ ...entryFields, version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), {
-  additionalProperties: false,
-  minProperties: 1,
-});
+export const CataloguePatchBody = Type.Partial(
+  Type.Object({ ...entryFields, version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+  {
+    additionalProperties: false,
+    minProperties: 1,
+  },
+);
 export type CataloguePatchBody = Static<typeof CataloguePatchBody>;
 
 export const CatalogueResponse = Type.Object({

@@ -42,7 +42,9 @@ export interface DeveloperCatalogueView {
 
 function slugConflict(error: unknown): never {
   if (isUniqueViolation(error)) {
-    throw appError('SLUG_TAKEN', 'Another catalogue entry already uses this slug', { fields: [{ field: 'slug', message: 'is already used' }] });
+    throw appError('SLUG_TAKEN', 'Another catalogue entry already uses this slug', {
+      fields: [{ field: 'slug', message: 'is already used' }],
+    });
   }
   throw error;
 }
@@ -65,7 +67,12 @@ export function createCatalogueService(ctx: ModuleContext & { publicGatewayUrl: 
   async function developerView(entry: CatalogueEntry): Promise<DeveloperCatalogueView> {
     const policyRow = await policiesRepository.findById(db, entry.policyId);
     const policy = policyRow ? policyFromRow(policyRow) : null;
-    const apiRows = policy ? await apisRepository.findByIds(db, policy.accessRights.map((r) => r.apiId)) : [];
+    const apiRows = policy
+      ? await apisRepository.findByIds(
+          db,
+          policy.accessRights.map((r) => r.apiId),
+        )
+      : [];
     const doc = await db
       .selectFrom('documentation')
       .select(['format', 'uploaded_at'])
@@ -96,7 +103,13 @@ export function createCatalogueService(ctx: ModuleContext & { publicGatewayUrl: 
       apis: apiRows
         .filter((a) => a.active === 1)
         .map((a) => ({ name: a.name, listen_path: a.listen_path, gateway_url: `${base}${a.listen_path}` })),
-      documentation: doc ? { format: doc.format, uploaded_at: new Date(doc.uploaded_at).toISOString(), url: `/api/v1/catalogue/${entry.id}/documentation` } : null,
+      documentation: doc
+        ? {
+            format: doc.format,
+            uploaded_at: new Date(doc.uploaded_at).toISOString(),
+            url: `/api/v1/catalogue/${entry.id}/documentation`,
+          }
+        : null,
     };
   }
 
@@ -110,21 +123,38 @@ export function createCatalogueService(ctx: ModuleContext & { publicGatewayUrl: 
     },
 
     /** Entries a visitor may see; hidden ones never, members-only ones when signed in. */
-    async listVisible(signedIn: boolean, opts: { cursor?: string; limit: number; q?: string; tag?: string }): Promise<Page<DeveloperCatalogueView>> {
-      const rows = await catalogueRepository.list(db, { visibilities: visibleTo(signedIn), after: opts.cursor, limit: 1000 });
+    async listVisible(
+      signedIn: boolean,
+      opts: { cursor?: string; limit: number; q?: string; tag?: string },
+    ): Promise<Page<DeveloperCatalogueView>> {
+      const rows = await catalogueRepository.list(db, {
+        visibilities: visibleTo(signedIn),
+        after: opts.cursor,
+        limit: 1000,
+      });
       const q = opts.q?.trim().toLowerCase();
       const matching = rows
         .map(entryFromRow)
-        .filter((e) => !q || e.name.toLowerCase().includes(q) || e.shortDescription.toLowerCase().includes(q) || e.tags.some((t) => t.toLowerCase() === q))
+        .filter(
+          (e) =>
+            !q ||
+            e.name.toLowerCase().includes(q) ||
+            e.shortDescription.toLowerCase().includes(q) ||
+            e.tags.some((t) => t.toLowerCase() === q),
+        )
         .filter((e) => !opts.tag || e.tags.includes(opts.tag));
       const more = matching.length > opts.limit;
       const kept = matching.slice(0, opts.limit);
-      return { data: await Promise.all(kept.map(developerView)), next_cursor: more ? (kept[kept.length - 1]?.id ?? null) : null };
+      return {
+        data: await Promise.all(kept.map(developerView)),
+        next_cursor: more ? (kept[kept.length - 1]?.id ?? null) : null,
+      };
     },
 
     /** One entry as a visitor sees it (by id or slug); 404 when not visible to them. */
     async getVisible(idOrSlug: string, signedIn: boolean): Promise<DeveloperCatalogueView> {
-      const row = (await catalogueRepository.findById(db, idOrSlug)) ?? (await catalogueRepository.findBySlug(db, idOrSlug));
+      const row =
+        (await catalogueRepository.findById(db, idOrSlug)) ?? (await catalogueRepository.findBySlug(db, idOrSlug));
       const entry = row ? entryFromRow(row) : null;
       if (!entry || !visibleTo(signedIn).includes(entry.visibility)) throw notFound('Catalogue entry', idOrSlug);
       return developerView(entry);
@@ -156,7 +186,12 @@ export function createCatalogueService(ctx: ModuleContext & { publicGatewayUrl: 
       try {
         await db.transaction().execute(async (tx) => {
           await catalogueRepository.insert(tx, row);
-          await recordAudit(tx, actor, { action: 'catalogue.created', objectType: 'catalogue_entry', objectId: id, details: { name: row.name } }, now);
+          await recordAudit(
+            tx,
+            actor,
+            { action: 'catalogue.created', objectType: 'catalogue_entry', objectId: id, details: { name: row.name } },
+            now,
+          );
         });
       } catch (error) {
         slugConflict(error);
@@ -188,12 +223,25 @@ export function createCatalogueService(ctx: ModuleContext & { publicGatewayUrl: 
           const current = await catalogueRepository.findById(tx, id);
           if (!current) throw notFound('Catalogue entry', id);
           if (body.version !== undefined && body.version !== current.version) {
-            throw appError('CONFLICT', `Catalogue entry ${id} was changed by someone else (version ${current.version}); reload and retry`);
+            throw appError(
+              'CONFLICT',
+              `Catalogue entry ${id} was changed by someone else (version ${current.version}); reload and retry`,
+            );
           }
           if ((await catalogueRepository.update(tx, id, current.version, patch)) !== 1) {
             throw appError('CONFLICT', `Catalogue entry ${id} was changed concurrently; reload and retry`);
           }
-          await recordAudit(tx, actor, { action: 'catalogue.updated', objectType: 'catalogue_entry', objectId: id, details: { fields: Object.keys(body) } }, now);
+          await recordAudit(
+            tx,
+            actor,
+            {
+              action: 'catalogue.updated',
+              objectType: 'catalogue_entry',
+              objectId: id,
+              details: { fields: Object.keys(body) },
+            },
+            now,
+          );
         });
       } catch (error) {
         slugConflict(error);
@@ -209,10 +257,19 @@ export function createCatalogueService(ctx: ModuleContext & { publicGatewayUrl: 
         if (!current) throw notFound('Catalogue entry', id);
         const keys = await catalogueRepository.countKeys(tx, id);
         if (keys > 0) {
-          throw appError('IN_USE', `Catalogue entry ${id} still has ${keys} live key(s); revoke them or set visibility to hidden`, { key_count: keys });
+          throw appError(
+            'IN_USE',
+            `Catalogue entry ${id} still has ${keys} live key(s); revoke them or set visibility to hidden`,
+            { key_count: keys },
+          );
         }
         await catalogueRepository.delete(tx, id);
-        await recordAudit(tx, actor, { action: 'catalogue.deleted', objectType: 'catalogue_entry', objectId: id, details: { name: current.name } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'catalogue.deleted', objectType: 'catalogue_entry', objectId: id, details: { name: current.name } },
+          now,
+        );
       });
       bus.publish({ topic: 'catalogue', id });
     },

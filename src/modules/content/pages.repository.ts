@@ -22,7 +22,14 @@ export const pagesRepository = {
   },
 
   async findHomepage(db: Executor): Promise<PagesTable | undefined> {
-    return db.selectFrom('pages').selectAll().where('is_homepage', '=', 1).where('published', '=', 1).orderBy('updated_at', 'desc').orderBy('id').executeTakeFirst();
+    return db
+      .selectFrom('pages')
+      .selectAll()
+      .where('is_homepage', '=', 1)
+      .where('published', '=', 1)
+      .orderBy('updated_at', 'desc')
+      .orderBy('id')
+      .executeTakeFirst();
   },
 
   /** Published pages that have a menu position, in menu order. */
@@ -44,7 +51,12 @@ export const pagesRepository = {
   },
 
   async clearHomepage(db: Executor, exceptId: string): Promise<void> {
-    await db.updateTable('pages').set({ is_homepage: 0 }).where('is_homepage', '=', 1).where('id', '!=', exceptId).execute();
+    await db
+      .updateTable('pages')
+      .set({ is_homepage: 0 })
+      .where('is_homepage', '=', 1)
+      .where('id', '!=', exceptId)
+      .execute();
   },
 
   async delete(db: Executor, id: string): Promise<number> {

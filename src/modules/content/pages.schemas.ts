@@ -5,12 +5,29 @@ import { Type, type Static } from '@sinclair/typebox';
  * `/<slug>`).
  */
 export const RESERVED_PAGE_SLUGS: readonly string[] = [
-  'api', 'assets', 'catalogue', 'dashboard', 'forgot-password', 'keys', 'login', 'logout',
-  'profile', 'reset-password', 'signup', 'verify-email', 'site', '__gatehouse',
+  'api',
+  'assets',
+  'catalogue',
+  'dashboard',
+  'forgot-password',
+  'keys',
+  'login',
+  'logout',
+  'profile',
+  'reset-password',
+  'signup',
+  'verify-email',
+  'site',
+  '__gatehouse',
 ];
 
 const Slug = Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9][a-z0-9-]*$' });
-const Template = Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Theme template that renders the page (default `page`)' });
+const Template = Type.String({
+  minLength: 1,
+  maxLength: 50,
+  pattern: '^[a-z0-9][a-z0-9_-]*$',
+  description: 'Theme template that renders the page (default `page`)',
+});
 
 const pageFields = {
   slug: Slug,
@@ -18,8 +35,12 @@ const pageFields = {
   body: Type.String({ maxLength: 200_000, description: 'Markdown; rendered and sanitised' }),
   template: Template,
   published: Type.Boolean(),
-  is_homepage: Type.Boolean({ description: 'At most one page is the homepage; setting it clears the flag on the others' }),
-  menu_position: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000 }), Type.Null()], { description: 'Shown in the main menu in this order when published; null = not in the menu' }),
+  is_homepage: Type.Boolean({
+    description: 'At most one page is the homepage; setting it clears the flag on the others',
+  }),
+  menu_position: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000 }), Type.Null()], {
+    description: 'Shown in the main menu in this order when published; null = not in the menu',
+  }),
 };
 
 export const PageCreateBody = Type.Object(

@@ -17,7 +17,10 @@ function checkSlug(slug: string | undefined): void {
 }
 
 function slugConflict(error: unknown): never {
-  if (isUniqueViolation(error)) throw appError('SLUG_TAKEN', 'Another page already uses this slug', { fields: [{ field: 'slug', message: 'is already used' }] });
+  if (isUniqueViolation(error))
+    throw appError('SLUG_TAKEN', 'Another page already uses this slug', {
+      fields: [{ field: 'slug', message: 'is already used' }],
+    });
   throw error;
 }
 
@@ -58,7 +61,12 @@ export function createPagesService(ctx: ModuleContext) {
         await db.transaction().execute(async (tx) => {
           await pagesRepository.insert(tx, row);
           if (row.is_homepage === 1) await pagesRepository.clearHomepage(tx, row.id);
-          await recordAudit(tx, actor, { action: 'page.created', objectType: 'page', objectId: row.id, details: { slug: row.slug } }, now);
+          await recordAudit(
+            tx,
+            actor,
+            { action: 'page.created', objectType: 'page', objectId: row.id, details: { slug: row.slug } },
+            now,
+          );
         });
       } catch (error) {
         slugConflict(error);
@@ -82,7 +90,12 @@ export function createPagesService(ctx: ModuleContext) {
         await db.transaction().execute(async (tx) => {
           if ((await pagesRepository.update(tx, id, patch)) !== 1) throw notFound('Page', id);
           if (body.is_homepage === true) await pagesRepository.clearHomepage(tx, id);
-          await recordAudit(tx, actor, { action: 'page.updated', objectType: 'page', objectId: id, details: { fields: Object.keys(body) } }, now);
+          await recordAudit(
+            tx,
+            actor,
+            { action: 'page.updated', objectType: 'page', objectId: id, details: { fields: Object.keys(body) } },
+            now,
+          );
         });
       } catch (error) {
         slugConflict(error);
@@ -97,7 +110,12 @@ export function createPagesService(ctx: ModuleContext) {
         const row = await pagesRepository.findById(tx, id);
         if (!row) throw notFound('Page', id);
         await pagesRepository.delete(tx, id);
-        await recordAudit(tx, actor, { action: 'page.deleted', objectType: 'page', objectId: id, details: { slug: row.slug } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'page.deleted', objectType: 'page', objectId: id, details: { slug: row.slug } },
+          now,
+        );
       });
       bus.publish({ topic: 'pages', id });
     },

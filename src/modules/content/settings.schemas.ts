@@ -56,8 +56,6 @@ export const DEFAULT_SETTINGS: PortalSettings = {
     { name: 'company', label: 'Company', type: 'text', required: false },
   ],
   default_approval: 'auto',
-  menus: [
-    { label: 'APIs', url: '/catalogue', menu: 'main' },
-  ],
+  menus: [{ label: 'APIs', url: '/catalogue', menu: 'main' }],
   notify_admins_on_request: true,
 };

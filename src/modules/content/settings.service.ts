@@ -36,7 +36,17 @@ export function createSettingsService(ctx: ModuleContext) {
             .onConflict((oc) => oc.column('key').doUpdateSet({ value: toDbJson(value), updated_at: now }))
             .execute();
         }
-        await recordAudit(tx, actor, { action: 'settings.updated', objectType: 'settings', objectId: null, details: { fields: Object.keys(patch) } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'settings.updated',
+            objectType: 'settings',
+            objectId: null,
+            details: { fields: Object.keys(patch) },
+          },
+          now,
+        );
       });
       bus.publish({ topic: 'settings' });
       return readSettings(db);

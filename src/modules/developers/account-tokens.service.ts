@@ -41,7 +41,13 @@ function recipient(row: { id: string; email: string; fields: string }): AccountT
 export function createAccountTokensService(ctx: ModuleContext) {
   const { db, bus, clock } = ctx;
 
-  async function issue(tx: Executor, developerId: string, purpose: AccountTokenPurpose, ttlMs: number, now: number): Promise<{ token: string; expiresAt: number }> {
+  async function issue(
+    tx: Executor,
+    developerId: string,
+    purpose: AccountTokenPurpose,
+    ttlMs: number,
+    now: number,
+  ): Promise<{ token: string; expiresAt: number }> {
     // A new link replaces older unused ones of the same kind.
     await tx
       .updateTable('developer_account_tokens')
@@ -54,7 +60,15 @@ export function createAccountTokensService(ctx: ModuleContext) {
     const expiresAt = now + ttlMs;
     await tx
       .insertInto('developer_account_tokens')
-      .values({ id: newId('developerToken', now), developer_id: developerId, purpose, token_hash: sha256Hex(token), expires_at: expiresAt, used_at: null, created_at: now })
+      .values({
+        id: newId('developerToken', now),
+        developer_id: developerId,
+        purpose,
+        token_hash: sha256Hex(token),
+        expires_at: expiresAt,
+        used_at: null,
+        created_at: now,
+      })
       .execute();
     return { token, expiresAt };
   }
@@ -67,9 +81,16 @@ export function createAccountTokensService(ctx: ModuleContext) {
       .where('token_hash', '=', sha256Hex(token))
       .where('purpose', '=', purpose)
       .executeTakeFirst();
-    if (!row || row.used_at !== null || Number(row.expires_at) <= now) throw validationError([{ field: 'token', message: INVALID_LINK }], INVALID_LINK);
-    const claimed = await tx.updateTable('developer_account_tokens').set({ used_at: now }).where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) throw validationError([{ field: 'token', message: INVALID_LINK }], INVALID_LINK);
+    if (!row || row.used_at !== null || Number(row.expires_at) <= now)
+      throw validationError([{ field: 'token', message: INVALID_LINK }], INVALID_LINK);
+    const claimed = await tx
+      .updateTable('developer_account_tokens')
+      .set({ used_at: now })
+      .where('id', '=', row.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1)
+      throw validationError([{ field: 'token', message: INVALID_LINK }], INVALID_LINK);
     return row.developer_id;
   }
 
@@ -82,26 +103,39 @@ export function createAccountTokensService(ctx: ModuleContext) {
       const row = await developersRepository.findByEmail(db, normaliseEmail(email));
       if (!row || row.status === 'inactive') return null;
       const now = clock.now();
-      const issued = await db.transaction().execute((tx) => issue(tx, row.id, 'password_reset', PASSWORD_RESET_TTL_MS, now));
+      const issued = await db
+        .transaction()
+        .execute((tx) => issue(tx, row.id, 'password_reset', PASSWORD_RESET_TTL_MS, now));
       return { developer: recipient(row), ...issued };
     },
 
     /** True when the reset link can still be used (to show the form or an error). */
     async isUsable(token: string, purpose: AccountTokenPurpose): Promise<boolean> {
-      const row = await db.selectFrom('developer_account_tokens').select(['used_at', 'expires_at']).where('token_hash', '=', sha256Hex(token)).where('purpose', '=', purpose).executeTakeFirst();
+      const row = await db
+        .selectFrom('developer_account_tokens')
+        .select(['used_at', 'expires_at'])
+        .where('token_hash', '=', sha256Hex(token))
+        .where('purpose', '=', purpose)
+        .executeTakeFirst();
       return !!row && row.used_at === null && Number(row.expires_at) > clock.now();
     },
 
     /** Sets a new password with a reset token; signs out every session of the account. */
     async resetPassword(token: string, password: string): Promise<AccountTokenRecipient> {
-      if (password.length < 8 || password.length > 200) throw validationError([{ field: 'password', message: 'must be 8 to 200 characters' }]);
+      if (password.length < 8 || password.length > 200)
+        throw validationError([{ field: 'password', message: 'must be 8 to 200 characters' }]);
       const passwordHash = await hashPassword(password);
       const now = clock.now();
       const developerId = await db.transaction().execute(async (tx) => {
         const id = await redeem(tx, token, 'password_reset', now);
         await developersRepository.update(tx, id, { password_hash: passwordHash, updated_at: now });
         await developersRepository.deleteTokensOf(tx, id);
-        await recordAudit(tx, { type: 'developer', id }, { action: 'developer.password_reset', objectType: 'developer', objectId: id, details: {} }, now);
+        await recordAudit(
+          tx,
+          { type: 'developer', id },
+          { action: 'developer.password_reset', objectType: 'developer', objectId: id, details: {} },
+          now,
+        );
         return id;
       });
       const row = await developersRepository.findById(db, developerId);
@@ -113,7 +147,9 @@ export function createAccountTokensService(ctx: ModuleContext) {
       const row = await developersRepository.findById(db, developerId);
       if (!row || row.email_verified_at !== null) return null;
       const now = clock.now();
-      const issued = await db.transaction().execute((tx) => issue(tx, row.id, 'email_verification', EMAIL_VERIFICATION_TTL_MS, now));
+      const issued = await db
+        .transaction()
+        .execute((tx) => issue(tx, row.id, 'email_verification', EMAIL_VERIFICATION_TTL_MS, now));
       return { developer: recipient(row), ...issued };
     },
 
@@ -124,8 +160,17 @@ export function createAccountTokensService(ctx: ModuleContext) {
         const id = await redeem(tx, token, 'email_verification', now);
         const row = await developersRepository.findById(tx, id);
         if (row && row.email_verified_at === null) {
-          await developersRepository.update(tx, id, { email_verified_at: now, updated_at: now, ...(row.status === 'pending' ? { status: 'active' } : {}) });
-          await recordAudit(tx, { type: 'developer', id }, { action: 'developer.email_verified', objectType: 'developer', objectId: id, details: {} }, now);
+          await developersRepository.update(tx, id, {
+            email_verified_at: now,
+            updated_at: now,
+            ...(row.status === 'pending' ? { status: 'active' } : {}),
+          });
+          await recordAudit(
+            tx,
+            { type: 'developer', id },
+            { action: 'developer.email_verified', objectType: 'developer', objectId: id, details: {} },
+            now,
+          );
         }
         return id;
       });

@@ -2,7 +2,10 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' });
 const Password = Type.String({ minLength: 8, maxLength: 200 });
-const FieldsInput = Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 2000 }), Type.Boolean(), Type.Number()]));
+const FieldsInput = Type.Record(
+  Type.String(),
+  Type.Union([Type.String({ maxLength: 2000 }), Type.Boolean(), Type.Number()]),
+);
 
 export const DeveloperRegisterBody = Type.Object(
   { email: Email, password: Password, fields: Type.Optional(FieldsInput) },
@@ -10,11 +13,18 @@ export const DeveloperRegisterBody = Type.Object(
 );
 export type DeveloperRegisterBody = Static<typeof DeveloperRegisterBody>;
 
-export const LoginBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const LoginBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 export type LoginBody = Static<typeof LoginBody>;
 
 export const DeveloperProfilePatchBody = Type.Object(
-  { fields: Type.Optional(FieldsInput), password: Type.Optional(Password), current_password: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    fields: Type.Optional(FieldsInput),
+    password: Type.Optional(Password),
+    current_password: Type.Optional(Type.String({ maxLength: 200 })),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 export type DeveloperProfilePatchBody = Static<typeof DeveloperProfilePatchBody>;

@@ -10,7 +10,12 @@ import type { Actor, ModuleContext, Page } from '../context.js';
 import type { DomainEvents } from '../events.js';
 import { pageOf } from '../context.js';
 import { developersRepository } from './developers.repository.js';
-import type { DeveloperAdminPatchBody, DeveloperProfilePatchBody, DeveloperRegisterBody, DeveloperResponse } from './developers.schemas.js';
+import type {
+  DeveloperAdminPatchBody,
+  DeveloperProfilePatchBody,
+  DeveloperRegisterBody,
+  DeveloperResponse,
+} from './developers.schemas.js';
 import type { DevelopersTable, DeveloperStatus } from './developers.table.js';
 
 export interface Developer {
@@ -64,7 +69,12 @@ export function createDevelopersService(ctx: ModuleContext & { sessionTtlHours: 
   return {
     get: async (id: string): Promise<DeveloperResponse> => presentDeveloper(await loadRow(id)),
 
-    async list(opts: { cursor?: string; limit: number; status?: string; email?: string }): Promise<Page<DeveloperResponse>> {
+    async list(opts: {
+      cursor?: string;
+      limit: number;
+      status?: string;
+      email?: string;
+    }): Promise<Page<DeveloperResponse>> {
       const rows = await developersRepository.list(db, { ...opts, after: opts.cursor, limit: opts.limit + 1 });
       return pageOf(rows, opts.limit, presentDeveloper);
     },
@@ -92,11 +102,18 @@ export function createDevelopersService(ctx: ModuleContext & { sessionTtlHours: 
       try {
         await db.transaction().execute(async (tx) => {
           await developersRepository.insert(tx, row);
-          await recordAudit(tx, { type: 'developer', id: row.id }, { action: 'developer.created', objectType: 'developer', objectId: row.id, details: {} }, now);
+          await recordAudit(
+            tx,
+            { type: 'developer', id: row.id },
+            { action: 'developer.created', objectType: 'developer', objectId: row.id, details: {} },
+            now,
+          );
         });
       } catch (error) {
         if (isUniqueViolation(error)) {
-          throw appError('EMAIL_TAKEN', 'An account with this email already exists', { fields: [{ field: 'email', message: 'is already registered' }] });
+          throw appError('EMAIL_TAKEN', 'An account with this email already exists', {
+            fields: [{ field: 'email', message: 'is already registered' }],
+          });
         }
         throw error;
       }
@@ -166,7 +183,17 @@ export function createDevelopersService(ctx: ModuleContext & { sessionTtlHours: 
       await db.transaction().execute(async (tx) => {
         await developersRepository.update(tx, developerId, patch);
         if (body.password !== undefined) await developersRepository.deleteTokensOf(tx, developerId);
-        await recordAudit(tx, { type: 'developer', id: developerId }, { action: 'developer.profile_updated', objectType: 'developer', objectId: developerId, details: { fields: Object.keys(body).filter((k) => k !== 'current_password') } }, now);
+        await recordAudit(
+          tx,
+          { type: 'developer', id: developerId },
+          {
+            action: 'developer.profile_updated',
+            objectType: 'developer',
+            objectId: developerId,
+            details: { fields: Object.keys(body).filter((k) => k !== 'current_password') },
+          },
+          now,
+        );
       });
       return presentDeveloper(await loadRow(developerId));
     },
@@ -186,7 +213,17 @@ export function createDevelopersService(ctx: ModuleContext & { sessionTtlHours: 
       await db.transaction().execute(async (tx) => {
         await developersRepository.update(tx, id, patch);
         if (body.status !== undefined && body.status !== 'active') await developersRepository.deleteTokensOf(tx, id);
-        await recordAudit(tx, actor, { action: 'developer.updated', objectType: 'developer', objectId: id, details: { fields: Object.keys(body), status: body.status } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'developer.updated',
+            objectType: 'developer',
+            objectId: id,
+            details: { fields: Object.keys(body), status: body.status },
+          },
+          now,
+        );
       });
       bus.publish({ topic: 'developers', id });
       return presentDeveloper(await loadRow(id));
@@ -200,7 +237,12 @@ export function createDevelopersService(ctx: ModuleContext & { sessionTtlHours: 
         await tx.deleteFrom('key_requests').where('developer_id', '=', id).execute();
         await tx.deleteFrom('keys').where('developer_id', '=', id).execute();
         await developersRepository.delete(tx, id);
-        await recordAudit(tx, actor, { action: 'developer.deleted', objectType: 'developer', objectId: id, details: { email: row.email } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'developer.deleted', objectType: 'developer', objectId: id, details: { email: row.email } },
+          now,
+        );
       });
       bus.publish({ topic: 'developers', id });
       bus.publish({ topic: 'keys' });

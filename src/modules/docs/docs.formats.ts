@@ -19,7 +19,8 @@ export const SOURCE_CONTENT_TYPES: Record<SourceSyntax, string> = {
 
 const BLUEPRINT_FORMAT_LINE = /^\uFEFF?\s*FORMAT:\s*1A\b/i;
 // An API Blueprint action or resource header: `## Pets [/pets]`, `### List [GET]`, `# Group Pets`.
-const BLUEPRINT_HEADER = /^#{1,6}\s+(?:Group\s+\S|Data Structures\s*$|.*\[(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:\s+\/[^\]]*)?\]\s*$|.*\[\/[^\]]*\]\s*$)/m;
+const BLUEPRINT_HEADER =
+  /^#{1,6}\s+(?:Group\s+\S|Data Structures\s*$|.*\[(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)(?:\s+\/[^\]]*)?\]\s*$|.*\[\/[^\]]*\]\s*$)/m;
 const SPEC_KEY_LINE = /^\s*["']?(openapi|swagger)["']?\s*:/m;
 
 /**
@@ -28,13 +29,20 @@ const SPEC_KEY_LINE = /^\s*["']?(openapi|swagger)["']?\s*:/m;
  * section headers make a Blueprint; anything else is Markdown. The decision between
  * OpenAPI 3 and Swagger 2 is made after parsing, from the version field.
  */
-export function detectFormat(text: string, contentType: string | undefined): { format: DocFormat; syntax: SourceSyntax } {
+export function detectFormat(
+  text: string,
+  contentType: string | undefined,
+): { format: DocFormat; syntax: SourceSyntax } {
   const head = text.slice(0, 64 * 1024);
   const trimmed = head.replace(/^\uFEFF/, '').trimStart();
   const type = (contentType ?? '').toLowerCase();
-  if (BLUEPRINT_FORMAT_LINE.test(head) || type.includes('apiblueprint')) return { format: 'blueprint', syntax: 'blueprint' };
+  if (BLUEPRINT_FORMAT_LINE.test(head) || type.includes('apiblueprint'))
+    return { format: 'blueprint', syntax: 'blueprint' };
   if (trimmed.startsWith('{') || type.includes('json')) {
-    return { format: /"swagger"\s*:/.test(head) && !/"openapi"\s*:/.test(head) ? 'swagger' : 'openapi', syntax: 'json' };
+    return {
+      format: /"swagger"\s*:/.test(head) && !/"openapi"\s*:/.test(head) ? 'swagger' : 'openapi',
+      syntax: 'json',
+    };
   }
   if (SPEC_KEY_LINE.test(head) || type.includes('yaml')) {
     const match = /^\s*["']?(openapi|swagger)["']?\s*:/m.exec(head);
@@ -47,5 +55,10 @@ export function detectFormat(text: string, contentType: string | undefined): { f
 /** The syntax of a spec upload whose format was given with `?format=`. */
 export function syntaxFor(format: DocFormat, text: string): SourceSyntax {
   if (format === 'blueprint' || format === 'markdown') return format;
-  return text.replace(/^\uFEFF/, '').trimStart().startsWith('{') ? 'json' : 'yaml';
+  return text
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .startsWith('{')
+    ? 'json'
+    : 'yaml';
 }

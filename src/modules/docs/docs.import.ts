@@ -36,8 +36,7 @@ export interface ImportedDocument {
 }
 
 export type ImportOutcome =
-  | { ok: true; document: ImportedDocument }
-  | { ok: false; format: DocFormat; problems: SpecProblem[]; total: number };
+  { ok: true; document: ImportedDocument } | { ok: false; format: DocFormat; problems: SpecProblem[]; total: number };
 
 /** Deeper nesting than any real description needs; recursive tools would overflow on it. */
 export const MAX_DEPTH = 100;
@@ -47,7 +46,9 @@ export const MAX_YAML_ALIASES = 100;
 type Json = Record<string, unknown>;
 
 // drafter.js is CommonJS; its typings describe a default export the runtime does not have.
-const drafter = drafterModule as unknown as { parseSync(source: string, options: { generateSourceMap?: boolean }): unknown };
+const drafter = drafterModule as unknown as {
+  parseSync(source: string, options: { generateSourceMap?: boolean }): unknown;
+};
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -69,7 +70,10 @@ function parseJson(text: string): Parsed {
     const message = error instanceof Error ? error.message : String(error);
     const position = /position (\d+)/.exec(message);
     const where = position ? lineColumnAt(text, Number(position[1])) : {};
-    return { ok: false, problems: [{ message: `Invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, ...where }] };
+    return {
+      ok: false,
+      problems: [{ message: `Invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, ...where }],
+    };
   }
 }
 
@@ -79,7 +83,13 @@ function parseYaml(text: string): Parsed {
     // The first error is the real one; the following ones are usually its echoes.
     return {
       ok: false,
-      problems: doc.errors.slice(0, 3).map((e) => ({ message: `Invalid YAML: ${e.message.split('\n')[0] ?? e.code}`, line: e.linePos?.[0].line, column: e.linePos?.[0].col })),
+      problems: doc.errors
+        .slice(0, 3)
+        .map((e) => ({
+          message: `Invalid YAML: ${e.message.split('\n')[0] ?? e.code}`,
+          line: e.linePos?.[0].line,
+          column: e.linePos?.[0].col,
+        })),
     };
   }
   try {
@@ -87,7 +97,10 @@ function parseYaml(text: string): Parsed {
   } catch (error) {
     // yaml throws a ReferenceError when aliases would expand past the limit.
     const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, problems: [{ message: `Refused YAML: ${message} (at most ${MAX_YAML_ALIASES} alias expansions)` }] };
+    return {
+      ok: false,
+      problems: [{ message: `Refused YAML: ${message} (at most ${MAX_YAML_ALIASES} alias expansions)` }],
+    };
   }
 }
 
@@ -137,7 +150,10 @@ function checkRefs(doc: Json): SpecProblem[] {
     if (typeof ref === 'string') {
       const pointer = toPointer([...path, '$ref']);
       if (!ref.startsWith('#')) {
-        problems.push({ pointer, message: `External reference "${ref}" is not fetched: Gatehouse only resolves references inside the document; bundle it into one file first` });
+        problems.push({
+          pointer,
+          message: `External reference "${ref}" is not fetched: Gatehouse only resolves references inside the document; bundle it into one file first`,
+        });
       } else if (ref !== '#' && !resolveInternal(doc, ref)) {
         problems.push({ pointer, message: `Reference "${ref}" points to nothing in this document` });
       }
@@ -169,15 +185,25 @@ function condense(issues: AjvIssue[]): SpecProblem[] {
   for (const issue of deepest) byPath.set(issue.instancePath, [...(byPath.get(issue.instancePath) ?? []), issue]);
   const problems: SpecProblem[] = [];
   for (const [pointer, list] of byPath) {
-    const allowed = list.flatMap((i) => (Array.isArray(i.params.allowedValues) ? (i.params.allowedValues as unknown[]) : i.keyword === 'const' ? [i.params.allowedValue] : []));
+    const allowed = list.flatMap((i) =>
+      Array.isArray(i.params.allowedValues)
+        ? (i.params.allowedValues as unknown[])
+        : i.keyword === 'const'
+          ? [i.params.allowedValue]
+          : [],
+    );
     if (allowed.length > 0) {
-      problems.push({ pointer, message: `must be one of: ${[...new Set(allowed.map((v) => JSON.stringify(v)))].join(', ')}` });
+      problems.push({
+        pointer,
+        message: `must be one of: ${[...new Set(allowed.map((v) => JSON.stringify(v)))].join(', ')}`,
+      });
       continue;
     }
     const seen = new Set<string>();
     for (const issue of list) {
       let message = issue.message ?? `fails ${issue.keyword}`;
-      if (issue.keyword === 'additionalProperties') message = `unknown field "${String(issue.params.additionalProperty)}"`;
+      if (issue.keyword === 'additionalProperties')
+        message = `unknown field "${String(issue.params.additionalProperty)}"`;
       if (issue.keyword === 'required') message = `missing required field "${String(issue.params.missingProperty)}"`;
       if (seen.has(message)) continue;
       seen.add(message);
@@ -201,22 +227,39 @@ function versionOf(doc: Json): { format: 'openapi' | 'swagger' } | { problem: Sp
   if ('openapi' in doc) {
     const v = doc.openapi;
     if (typeof v === 'string' && /^3\.[01]\.\d+(-.+)?$/.test(v)) return { format: 'openapi' };
-    return { problem: { pointer: '/openapi', message: `Unsupported openapi version ${JSON.stringify(v)}: expected "3.0.x" or "3.1.x" (or "swagger": "2.0")` } };
+    return {
+      problem: {
+        pointer: '/openapi',
+        message: `Unsupported openapi version ${JSON.stringify(v)}: expected "3.0.x" or "3.1.x" (or "swagger": "2.0")`,
+      },
+    };
   }
   if ('swagger' in doc) {
     if (doc.swagger === '2.0') return { format: 'swagger' };
-    return { problem: { pointer: '/swagger', message: `Unsupported swagger version ${JSON.stringify(doc.swagger)}: expected "2.0" (or "openapi": "3.0.x" / "3.1.x")` } };
+    return {
+      problem: {
+        pointer: '/swagger',
+        message: `Unsupported swagger version ${JSON.stringify(doc.swagger)}: expected "2.0" (or "openapi": "3.0.x" / "3.1.x")`,
+      },
+    };
   }
-  return { problem: { pointer: '', message: 'No "openapi" or "swagger" version field: this is not an OpenAPI or Swagger document' } };
+  return {
+    problem: {
+      pointer: '',
+      message: 'No "openapi" or "swagger" version field: this is not an OpenAPI or Swagger document',
+    },
+  };
 }
 
 async function importSpec(text: string, syntax: SourceSyntax, requested: DocFormat): Promise<ImportOutcome> {
   const parsed = syntax === 'json' ? parseJson(text) : parseYaml(text);
   if (!parsed.ok) return fail(requested, text, parsed.problems);
-  if (!isObject(parsed.value)) return fail(requested, text, [{ pointer: '', message: 'The document must be a JSON/YAML object' }]);
+  if (!isObject(parsed.value))
+    return fail(requested, text, [{ pointer: '', message: 'The document must be a JSON/YAML object' }]);
   const doc = parsed.value;
   const deep = tooDeep(doc);
-  if (deep !== null) return fail(requested, text, [{ pointer: deep, message: `Nested deeper than ${MAX_DEPTH} levels` }]);
+  if (deep !== null)
+    return fail(requested, text, [{ pointer: deep, message: `Nested deeper than ${MAX_DEPTH} levels` }]);
   const version = versionOf(doc);
   if ('problem' in version) return fail(requested, text, [version.problem]);
   const refProblems = checkRefs(doc);
@@ -226,10 +269,17 @@ async function importSpec(text: string, syntax: SourceSyntax, requested: DocForm
   let openapi: Json = doc;
   if (version.format === 'swagger') {
     // swagger2openapi with resolve:false never follows references, local or remote.
-    const converted = await swagger2openapi.convertObj(structuredClone(doc), { patch: true, warnOnly: true, resolve: false });
+    const converted = await swagger2openapi.convertObj(structuredClone(doc), {
+      patch: true,
+      warnOnly: true,
+      resolve: false,
+    });
     openapi = converted.openapi;
   }
-  return { ok: true, document: { format: version.format, syntax, openapi, html: null, summary: summarise(openapi), warnings: [] } };
+  return {
+    ok: true,
+    document: { format: version.format, syntax, openapi, html: null, summary: summarise(openapi), warnings: [] },
+  };
 }
 
 // --- API Blueprint ------------------------------------------------------------------------
@@ -238,7 +288,13 @@ interface Refract {
   element: string;
   content?: unknown;
   meta?: { classes?: { content?: { content?: string }[] } };
-  attributes?: { sourceMap?: { content?: { content?: { content?: { attributes?: { line?: { content?: number }; column?: { content?: number } } }[] }[] }[] } };
+  attributes?: {
+    sourceMap?: {
+      content?: {
+        content?: { content?: { attributes?: { line?: { content?: number }; column?: { content?: number } } }[] }[];
+      }[];
+    };
+  };
 }
 
 function annotationsOf(result: Refract): { errors: SpecProblem[]; warnings: SpecProblem[] } {
@@ -260,7 +316,8 @@ function annotationsOf(result: Refract): { errors: SpecProblem[]; warnings: Spec
 function convertBlueprint(text: string): Promise<Json> {
   return new Promise((resolve, reject) => {
     apib2swagger.convert(text, { openApi3: true }, (error, result) => {
-      if (error || !result.swagger) reject(error instanceof Error ? error : new Error('API Blueprint conversion failed'));
+      if (error || !result.swagger)
+        reject(error instanceof Error ? error : new Error('API Blueprint conversion failed'));
       else resolve(result.swagger);
     });
   });
@@ -270,7 +327,9 @@ async function importBlueprint(text: string): Promise<ImportOutcome> {
   if (text.includes('\t')) {
     // Drafter refuses tabs; say where the first one is rather than a generic failure.
     const at = lineColumnAt(text, text.indexOf('\t'));
-    return fail('blueprint', text, [{ message: 'API Blueprint does not allow tab characters; indent with spaces', ...at }]);
+    return fail('blueprint', text, [
+      { message: 'API Blueprint does not allow tab characters; indent with spaces', ...at },
+    ]);
   }
   const parsed = drafter.parseSync(text, { generateSourceMap: true }) as Refract;
   const { errors, warnings } = annotationsOf(parsed);
@@ -279,19 +338,39 @@ async function importBlueprint(text: string): Promise<ImportOutcome> {
   try {
     openapi = await convertBlueprint(text);
   } catch (error) {
-    return fail('blueprint', text, [{ message: `API Blueprint could not be converted: ${error instanceof Error ? error.message : String(error)}` }]);
+    return fail('blueprint', text, [
+      { message: `API Blueprint could not be converted: ${error instanceof Error ? error.message : String(error)}` },
+    ]);
   }
   const converted = await validateSpec(openapi);
   const notes = converted.map((p) => ({ ...p, message: `after conversion to OpenAPI: ${p.message}` }));
-  return { ok: true, document: { format: 'blueprint', syntax: 'blueprint', openapi, html: null, summary: summarise(openapi), warnings: [...warnings, ...notes].slice(0, MAX_PROBLEMS) } };
+  return {
+    ok: true,
+    document: {
+      format: 'blueprint',
+      syntax: 'blueprint',
+      openapi,
+      html: null,
+      summary: summarise(openapi),
+      warnings: [...warnings, ...notes].slice(0, MAX_PROBLEMS),
+    },
+  };
 }
 
 // --- entry point ----------------------------------------------------------------------------
 
 export async function importDocument(input: ImportInput): Promise<ImportOutcome> {
   const text = input.text;
-  if (text.trim() === '') return { ok: false, format: input.format ?? 'markdown', problems: [{ message: 'The document is empty' }], total: 1 };
-  const detected = input.format ? { format: input.format, syntax: syntaxFor(input.format, text) } : detectFormat(text, input.contentType);
+  if (text.trim() === '')
+    return {
+      ok: false,
+      format: input.format ?? 'markdown',
+      problems: [{ message: 'The document is empty' }],
+      total: 1,
+    };
+  const detected = input.format
+    ? { format: input.format, syntax: syntaxFor(input.format, text) }
+    : detectFormat(text, input.contentType);
   switch (detected.format) {
     case 'openapi':
     case 'swagger':
@@ -299,6 +378,16 @@ export async function importDocument(input: ImportInput): Promise<ImportOutcome>
     case 'blueprint':
       return importBlueprint(text);
     case 'markdown':
-      return { ok: true, document: { format: 'markdown', syntax: 'markdown', openapi: null, html: renderMarkdown(text), summary: null, warnings: [] } };
+      return {
+        ok: true,
+        document: {
+          format: 'markdown',
+          syntax: 'markdown',
+          openapi: null,
+          html: renderMarkdown(text),
+          summary: null,
+          warnings: [],
+        },
+      };
   }
 }

@@ -76,8 +76,10 @@ export function createWorkerImporter(options: WorkerImporterOptions = {}): SpecI
       const onError = (error: Error & { code?: string }) => {
         done();
         discard();
-        if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') resolve(refused(input.format, `Refused: processing this document needed more than ${maxMemoryMb} MB`));
-        else if (error instanceof RangeError) resolve(refused(input.format, 'Refused: the document is nested too deeply to process'));
+        if (error.code === 'ERR_WORKER_OUT_OF_MEMORY')
+          resolve(refused(input.format, `Refused: processing this document needed more than ${maxMemoryMb} MB`));
+        else if (error instanceof RangeError)
+          resolve(refused(input.format, 'Refused: the document is nested too deeply to process'));
         else reject(error);
       };
       const onExit = () => {
@@ -88,7 +90,9 @@ export function createWorkerImporter(options: WorkerImporterOptions = {}): SpecI
       const timer = setTimeout(() => {
         done();
         discard();
-        resolve(refused(input.format, `Refused: processing this document took longer than ${Math.round(timeoutMs / 1000)} s`));
+        resolve(
+          refused(input.format, `Refused: processing this document took longer than ${Math.round(timeoutMs / 1000)} s`),
+        );
       }, timeoutMs);
       current.on('message', onMessage);
       current.on('error', onError);

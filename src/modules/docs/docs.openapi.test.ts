@@ -21,7 +21,13 @@ test('forGateway: servers everywhere replaced, key scheme only when the API need
     openapi: '3.1.0',
     servers: [{ url: 'https://upstream.internal' }],
     components: { securitySchemes: { oauth: { type: 'oauth2' } }, schemas: { A: { type: 'object' } } },
-    paths: { '/a': { servers: [{ url: 'https://other' }], get: { servers: [{ url: 'https://x' }], security: [{ oauth: [] }], responses: {} }, parameters: [] } },
+    paths: {
+      '/a': {
+        servers: [{ url: 'https://other' }],
+        get: { servers: [{ url: 'https://x' }], security: [{ oauth: [] }], responses: {} },
+        parameters: [],
+      },
+    },
     webhooks: { ping: { post: { responses: {} } } },
   };
   const copy = structuredClone(doc);

@@ -23,7 +23,12 @@ function isObject(value: unknown): value is Json {
 /** Counts operations the way a renderer lists them: one per method under each path, plus webhooks. */
 export function summarise(doc: Json): SpecSummary {
   const count = (items: unknown) =>
-    isObject(items) ? Object.values(items).reduce<number>((n, item) => n + (isObject(item) ? Object.keys(item).filter((k) => HTTP_METHODS.has(k)).length : 0), 0) : 0;
+    isObject(items)
+      ? Object.values(items).reduce<number>(
+          (n, item) => n + (isObject(item) ? Object.keys(item).filter((k) => HTTP_METHODS.has(k)).length : 0),
+          0,
+        )
+      : 0;
   const info = isObject(doc.info) ? doc.info : {};
   return {
     openapi_version: typeof doc.openapi === 'string' ? doc.openapi : typeof doc.swagger === 'string' ? doc.swagger : '',
@@ -46,11 +51,19 @@ export interface GatewayServer {
  * Webhooks are left alone: the provider calls them, nobody tries them out.
  */
 export function forGateway(doc: Json, servers: GatewayServer[], requiresKey: boolean): Json {
-  const out: Json = { ...doc, servers: servers.map((s) => ({ url: s.url, ...(s.description ? { description: s.description } : {}) })) };
+  const out: Json = {
+    ...doc,
+    servers: servers.map((s) => ({ url: s.url, ...(s.description ? { description: s.description } : {}) })),
+  };
   const components = isObject(doc.components) ? { ...doc.components } : {};
   if (requiresKey) {
     components.securitySchemes = {
-      [GATEWAY_KEY_SCHEME]: { type: 'apiKey', in: 'header', name: GATEWAY_KEY_HEADER, description: 'Your Gatehouse API key, from the portal (My keys).' },
+      [GATEWAY_KEY_SCHEME]: {
+        type: 'apiKey',
+        in: 'header',
+        name: GATEWAY_KEY_HEADER,
+        description: 'Your Gatehouse API key, from the portal (My keys).',
+      },
     };
     out.security = [{ [GATEWAY_KEY_SCHEME]: [] }];
   } else {

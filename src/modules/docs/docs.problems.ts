@@ -57,7 +57,7 @@ export function locatePointers(text: string, problems: SpecProblem[]): SpecProbl
   }
   return problems.map((problem) => {
     if (problem.pointer === undefined || problem.line !== undefined) return problem;
-    let node: Node | null = (doc.contents) ?? null;
+    let node: Node | null = doc.contents ?? null;
     let last: Node | null = node;
     for (const segment of fromPointer(problem.pointer)) {
       if (isMap(node)) {

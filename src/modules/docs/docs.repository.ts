@@ -5,7 +5,16 @@ import type { DocumentationTable } from './docs.table.js';
 /** A documentation row without its (possibly large) bodies, for version lists. */
 export type DocumentationMeta = Omit<DocumentationTable, 'source' | 'openapi' | 'html'>;
 
-const META_COLUMNS = ['id', 'catalogue_id', 'format', 'source_type', 'content_hash', 'is_current', 'uploaded_by', 'uploaded_at'] as const;
+const META_COLUMNS = [
+  'id',
+  'catalogue_id',
+  'format',
+  'source_type',
+  'content_hash',
+  'is_current',
+  'uploaded_by',
+  'uploaded_at',
+] as const;
 
 export const docsRepository = {
   async insert(db: Executor, row: Insertable<DocumentationTable>): Promise<void> {
@@ -13,19 +22,38 @@ export const docsRepository = {
   },
 
   async findCurrent(db: Executor, catalogueId: string): Promise<DocumentationTable | undefined> {
-    return db.selectFrom('documentation').selectAll().where('catalogue_id', '=', catalogueId).where('is_current', '=', 1).executeTakeFirst();
+    return db
+      .selectFrom('documentation')
+      .selectAll()
+      .where('catalogue_id', '=', catalogueId)
+      .where('is_current', '=', 1)
+      .executeTakeFirst();
   },
 
   async findCurrentMeta(db: Executor, catalogueId: string): Promise<DocumentationMeta | undefined> {
-    return db.selectFrom('documentation').select(META_COLUMNS).where('catalogue_id', '=', catalogueId).where('is_current', '=', 1).executeTakeFirst();
+    return db
+      .selectFrom('documentation')
+      .select(META_COLUMNS)
+      .where('catalogue_id', '=', catalogueId)
+      .where('is_current', '=', 1)
+      .executeTakeFirst();
   },
 
   async findById(db: Executor, catalogueId: string, id: string): Promise<DocumentationTable | undefined> {
-    return db.selectFrom('documentation').selectAll().where('catalogue_id', '=', catalogueId).where('id', '=', id).executeTakeFirst();
+    return db
+      .selectFrom('documentation')
+      .selectAll()
+      .where('catalogue_id', '=', catalogueId)
+      .where('id', '=', id)
+      .executeTakeFirst();
   },
 
   /** Newest first; ids are time-sortable, so they break ties between equal timestamps. */
-  async listVersions(db: Executor, catalogueId: string, opts: { before?: string; limit: number }): Promise<DocumentationMeta[]> {
+  async listVersions(
+    db: Executor,
+    catalogueId: string,
+    opts: { before?: string; limit: number },
+  ): Promise<DocumentationMeta[]> {
     let q = db
       .selectFrom('documentation')
       .select(META_COLUMNS)
@@ -38,7 +66,12 @@ export const docsRepository = {
   },
 
   async clearCurrent(db: Executor, catalogueId: string): Promise<number> {
-    const result = await db.updateTable('documentation').set({ is_current: 0 }).where('catalogue_id', '=', catalogueId).where('is_current', '=', 1).executeTakeFirst();
+    const result = await db
+      .updateTable('documentation')
+      .set({ is_current: 0 })
+      .where('catalogue_id', '=', catalogueId)
+      .where('is_current', '=', 1)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows);
   },
 
@@ -54,7 +87,14 @@ export const docsRepository = {
       .limit(1000)
       .execute();
     if (old.length === 0) return 0;
-    const result = await db.deleteFrom('documentation').where('id', 'in', old.map((r) => r.id)).executeTakeFirst();
+    const result = await db
+      .deleteFrom('documentation')
+      .where(
+        'id',
+        'in',
+        old.map((r) => r.id),
+      )
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   },
 };

@@ -48,7 +48,9 @@ function filenameFor(row: DocumentationTable): string {
 
 export function createDocsService(options: DocsServiceOptions) {
   const { db, bus, clock, importer } = options;
-  const portalCache = new RenderCache<PortalDocumentation>((d) => (d.kind === 'openapi' ? d.json.length : d.html.length));
+  const portalCache = new RenderCache<PortalDocumentation>((d) =>
+    d.kind === 'openapi' ? d.json.length : d.html.length,
+  );
 
   async function requireEntry(catalogueId: string): Promise<void> {
     if (!(await catalogueRepository.findById(db, catalogueId))) throw notFound('Catalogue entry', catalogueId);
@@ -80,21 +82,37 @@ export function createDocsService(options: DocsServiceOptions) {
      * the located problems, and the current documentation stays as it was. Uploading
      * the same bytes again changes nothing (PUT is idempotent).
      */
-    async put(actor: Actor, catalogueId: string, upload: DocumentationUpload): Promise<{ created: boolean; unchanged: boolean; documentation: DocumentationResponse }> {
+    async put(
+      actor: Actor,
+      catalogueId: string,
+      upload: DocumentationUpload,
+    ): Promise<{ created: boolean; unchanged: boolean; documentation: DocumentationResponse }> {
       await requireEntry(catalogueId);
       const outcome = await importer.run({ text: upload.text, format: upload.format, contentType: upload.contentType });
       if (!outcome.ok) {
         const first = outcome.problems[0];
-        const where = first?.line ? ` (line ${first.line}${first.column ? `, column ${first.column}` : ''})` : first?.pointer ? ` (at ${first.pointer || '/'})` : '';
+        const where = first?.line
+          ? ` (line ${first.line}${first.column ? `, column ${first.column}` : ''})`
+          : first?.pointer
+            ? ` (at ${first.pointer || '/'})`
+            : '';
         const more = outcome.total > 1 ? ` and ${outcome.total - 1} more problem(s)` : '';
-        throw appError('SPEC_INVALID', `${first?.message ?? 'The document is not valid'}${where}${more}`, { format: outcome.format, problems: outcome.problems, total: outcome.total });
+        throw appError('SPEC_INVALID', `${first?.message ?? 'The document is not valid'}${where}${more}`, {
+          format: outcome.format,
+          problems: outcome.problems,
+          total: outcome.total,
+        });
       }
       const imported = outcome.document;
       const hash = sha256Hex(upload.text);
       const previous = await docsRepository.findCurrentMeta(db, catalogueId);
       if (previous && previous.content_hash === hash && previous.format === imported.format) {
         const row = await current(catalogueId);
-        return { created: false, unchanged: true, documentation: { ...presentDocumentation(row, { withBodies: false }), warnings: imported.warnings } };
+        return {
+          created: false,
+          unchanged: true,
+          documentation: { ...presentDocumentation(row, { withBodies: false }), warnings: imported.warnings },
+        };
       }
       const now = clock.now();
       const row: DocumentationTable = {
@@ -121,13 +139,23 @@ export function createDocsService(options: DocsServiceOptions) {
             action: 'documentation.uploaded',
             objectType: 'catalogue_entry',
             objectId: catalogueId,
-            details: { documentation_id: row.id, format: row.format, content_hash: hash, bytes: Buffer.byteLength(upload.text), operations: imported.summary?.operations ?? null },
+            details: {
+              documentation_id: row.id,
+              format: row.format,
+              content_hash: hash,
+              bytes: Buffer.byteLength(upload.text),
+              operations: imported.summary?.operations ?? null,
+            },
           },
           now,
         );
       });
       bus.publish({ topic: 'docs', id: catalogueId });
-      return { created: !previous, unchanged: false, documentation: { ...presentDocumentation(row, { withBodies: false }), warnings: imported.warnings } };
+      return {
+        created: !previous,
+        unchanged: false,
+        documentation: { ...presentDocumentation(row, { withBodies: false }), warnings: imported.warnings },
+      };
     },
 
     /** The current documentation with its normalised OpenAPI document. */
@@ -163,7 +191,17 @@ export function createDocsService(options: DocsServiceOptions) {
         const row = await docsRepository.findCurrentMeta(tx, catalogueId);
         if (!row) throw notFound('Documentation of catalogue entry', catalogueId);
         await docsRepository.clearCurrent(tx, catalogueId);
-        await recordAudit(tx, actor, { action: 'documentation.deleted', objectType: 'catalogue_entry', objectId: catalogueId, details: { documentation_id: row.id } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'documentation.deleted',
+            objectType: 'catalogue_entry',
+            objectId: catalogueId,
+            details: { documentation_id: row.id },
+          },
+          now,
+        );
       });
       bus.publish({ topic: 'docs', id: catalogueId });
     },
@@ -173,7 +211,11 @@ export function createDocsService(options: DocsServiceOptions) {
      * come back serialised with their servers pointing at the gateway, cached by
      * content hash and server list.
      */
-    async forPortal(catalogueId: string, servers: GatewayServer[], requiresKey = true): Promise<PortalDocumentation | null> {
+    async forPortal(
+      catalogueId: string,
+      servers: GatewayServer[],
+      requiresKey = true,
+    ): Promise<PortalDocumentation | null> {
       const meta = await docsRepository.findCurrentMeta(db, catalogueId);
       if (!meta) return null;
       const format = meta.format as DocFormat;
@@ -195,7 +237,13 @@ export function createDocsService(options: DocsServiceOptions) {
           json: JSON.stringify(forGateway(openapi, servers, requiresKey)),
         };
       } else {
-        rendered = { kind: 'markdown', contentHash: row.content_hash, uploadedAt: row.uploaded_at, format, html: row.html ?? '' };
+        rendered = {
+          kind: 'markdown',
+          contentHash: row.content_hash,
+          uploadedAt: row.uploaded_at,
+          format,
+          html: row.html ?? '',
+        };
       }
       portalCache.set(cacheKey, rendered);
       return rendered;

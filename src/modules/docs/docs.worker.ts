@@ -8,6 +8,7 @@ if (!port) throw new Error('docs.worker.ts must run in a worker thread');
 port.on('message', (message: { id: number; input: ImportInput }) => {
   importDocument(message.input).then(
     (outcome) => port.postMessage({ id: message.id, outcome }),
-    (error: unknown) => port.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) =>
+      port.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) }),
   );
 });

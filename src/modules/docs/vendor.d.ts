@@ -22,7 +22,11 @@ declare module 'apib2swagger' {
     infoTitle?: string;
   }
   const apib2swagger: {
-    convert(source: string, options: ConvertOptions, callback: (error: unknown, result: { swagger?: Record<string, unknown> }) => void): void;
+    convert(
+      source: string,
+      options: ConvertOptions,
+      callback: (error: unknown, result: { swagger?: Record<string, unknown> }) => void,
+    ): void;
   };
   export default apib2swagger;
 }

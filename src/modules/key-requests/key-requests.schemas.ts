@@ -5,13 +5,18 @@ export const KeyRequestCreateBody = Type.Object(
   {
     catalogue_id: Type.String({ minLength: 1 }),
     key_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, default: 'default' })),
-    fields: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 2000 }), Type.Boolean(), Type.Number()]))),
+    fields: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 2000 }), Type.Boolean(), Type.Number()])),
+    ),
   },
   { additionalProperties: false },
 );
 export type KeyRequestCreateBody = Static<typeof KeyRequestCreateBody>;
 
-export const RejectBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
+export const RejectBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+  { additionalProperties: false },
+);
 export type RejectBody = Static<typeof RejectBody>;
 
 export const KeyRequestResponse = Type.Object({

@@ -60,8 +60,17 @@ export function createKeyRequestsService(ctx: ModuleContext, events: KeyRequestE
       return presentKeyRequest(row);
     },
 
-    async list(opts: { status?: string; developerId?: string; cursor?: string; limit: number }): Promise<Page<KeyRequestResponse>> {
-      let q = db.selectFrom('key_requests').selectAll().orderBy('id').limit(opts.limit + 1);
+    async list(opts: {
+      status?: string;
+      developerId?: string;
+      cursor?: string;
+      limit: number;
+    }): Promise<Page<KeyRequestResponse>> {
+      let q = db
+        .selectFrom('key_requests')
+        .selectAll()
+        .orderBy('id')
+        .limit(opts.limit + 1);
       if (opts.status) q = q.where('status', '=', opts.status);
       if (opts.developerId) q = q.where('developer_id', '=', opts.developerId);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
@@ -69,7 +78,11 @@ export function createKeyRequestsService(ctx: ModuleContext, events: KeyRequestE
     },
 
     async countPending(): Promise<number> {
-      const row = await db.selectFrom('key_requests').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
+      const row = await db
+        .selectFrom('key_requests')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
       return Number(row?.n ?? 0);
     },
 
@@ -107,19 +120,40 @@ export function createKeyRequestsService(ctx: ModuleContext, events: KeyRequestE
       try {
         await db.transaction().execute(async (tx) => {
           await tx.insertInto('key_requests').values(row).execute();
-          await recordAudit(tx, actor, { action: 'key_request.created', objectType: 'key_request', objectId: row.id, details: { catalogue_id: entry.id } }, now);
+          await recordAudit(
+            tx,
+            actor,
+            {
+              action: 'key_request.created',
+              objectType: 'key_request',
+              objectId: row.id,
+              details: { catalogue_id: entry.id },
+            },
+            now,
+          );
           if (entry.approval === 'auto') {
             issued = await issueKey(
               tx,
               actor,
-              { developerId: developer.id, catalogueId: entry.id, name: keyName, policyIds: [entry.policyId], withSecret: true, meta: { developer_email: developer.email, request_fields: values, key_request_id: row.id } },
+              {
+                developerId: developer.id,
+                catalogueId: entry.id,
+                name: keyName,
+                policyIds: [entry.policyId],
+                withSecret: true,
+                meta: { developer_email: developer.email, request_fields: values, key_request_id: row.id },
+              },
               now,
             );
             row.status = 'approved';
             row.decided_at = now;
             row.decided_by = 'auto';
             row.key_id = issued.key.id;
-            await tx.updateTable('key_requests').set({ status: 'approved', decided_at: now, decided_by: 'auto', key_id: issued.key.id }).where('id', '=', row.id).execute();
+            await tx
+              .updateTable('key_requests')
+              .set({ status: 'approved', decided_at: now, decided_by: 'auto', key_id: issued.key.id })
+              .where('id', '=', row.id)
+              .execute();
           }
         });
       } catch (error) {
@@ -164,17 +198,53 @@ export function createKeyRequestsService(ctx: ModuleContext, events: KeyRequestE
           .where('id', '=', id)
           .where('status', '=', 'pending')
           .executeTakeFirst();
-        if (Number(claimed.numUpdatedRows) !== 1) throw appError('INVALID_STATE', `Key request ${id} was decided concurrently`);
-        const developer = await tx.selectFrom('developers').select(['email']).where('id', '=', row.developer_id).executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) !== 1)
+          throw appError('INVALID_STATE', `Key request ${id} was decided concurrently`);
+        const developer = await tx
+          .selectFrom('developers')
+          .select(['email'])
+          .where('id', '=', row.developer_id)
+          .executeTakeFirst();
         const issued = await issueKey(
           tx,
           actor,
-          { developerId: row.developer_id, catalogueId: row.catalogue_id, name: row.key_name, policyIds: [entryRow.policy_id], withSecret: false, meta: { developer_email: developer?.email ?? null, request_fields: fromDbJson(row.fields, {}), key_request_id: id } },
+          {
+            developerId: row.developer_id,
+            catalogueId: row.catalogue_id,
+            name: row.key_name,
+            policyIds: [entryRow.policy_id],
+            withSecret: false,
+            meta: {
+              developer_email: developer?.email ?? null,
+              request_fields: fromDbJson(row.fields, {}),
+              key_request_id: id,
+            },
+          },
           now,
         );
         await tx.updateTable('key_requests').set({ key_id: issued.key.id }).where('id', '=', id).execute();
-        await recordAudit(tx, actor, { action: 'key_request.approved', objectType: 'key_request', objectId: id, details: { key_id: issued.key.id } }, now);
-        return { row: { ...row, status: 'approved', decided_by: actor.id, decided_at: now, updated_at: now, key_id: issued.key.id }, key: issued.key };
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'key_request.approved',
+            objectType: 'key_request',
+            objectId: id,
+            details: { key_id: issued.key.id },
+          },
+          now,
+        );
+        return {
+          row: {
+            ...row,
+            status: 'approved',
+            decided_by: actor.id,
+            decided_at: now,
+            updated_at: now,
+            key_id: issued.key.id,
+          },
+          key: issued.key,
+        };
       });
       bus.publish({ topic: 'keys', id: result.key.id });
       const out = presentKeyRequest(result.row, result.key);
@@ -187,16 +257,31 @@ export function createKeyRequestsService(ctx: ModuleContext, events: KeyRequestE
       const row = await db.transaction().execute(async (tx) => {
         const current = await findRow(tx, id);
         if (!current) throw notFound('Key request', id);
-        if (current.status !== 'pending') throw appError('INVALID_STATE', `Key request ${id} is already ${current.status}`);
+        if (current.status !== 'pending')
+          throw appError('INVALID_STATE', `Key request ${id} is already ${current.status}`);
         const changed = await tx
           .updateTable('key_requests')
           .set({ status: 'rejected', decided_by: actor.id, decided_at: now, reason, live_slot: null, updated_at: now })
           .where('id', '=', id)
           .where('status', '=', 'pending')
           .executeTakeFirst();
-        if (Number(changed.numUpdatedRows) !== 1) throw appError('INVALID_STATE', `Key request ${id} was decided concurrently`);
-        await recordAudit(tx, actor, { action: 'key_request.rejected', objectType: 'key_request', objectId: id, details: { reason } }, now);
-        return { ...current, status: 'rejected', decided_by: actor.id, decided_at: now, reason, live_slot: null, updated_at: now };
+        if (Number(changed.numUpdatedRows) !== 1)
+          throw appError('INVALID_STATE', `Key request ${id} was decided concurrently`);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'key_request.rejected', objectType: 'key_request', objectId: id, details: { reason } },
+          now,
+        );
+        return {
+          ...current,
+          status: 'rejected',
+          decided_by: actor.id,
+          decided_at: now,
+          reason,
+          live_slot: null,
+          updated_at: now,
+        };
       });
       const out = presentKeyRequest(row);
       events.onDecided?.(out);

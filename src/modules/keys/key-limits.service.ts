@@ -25,7 +25,12 @@ export function createKeyLimitsService(deps: { db: Db; counters: CounterStore; c
       const state = await keyLimitsState(counters, { keyId, merged }, clock.now());
       return {
         key_id: keyId,
-        rate_limit: state.rate && { limit: state.rate.limit, per: state.rate.per, remaining: state.rate.remaining, reset_at: toIso(state.rate.resetAt) },
+        rate_limit: state.rate && {
+          limit: state.rate.limit,
+          per: state.rate.per,
+          remaining: state.rate.remaining,
+          reset_at: toIso(state.rate.resetAt),
+        },
         quota: state.quota && {
           max: state.quota.max,
           used: state.quota.used,

@@ -21,7 +21,10 @@ export const keysRepository = {
     await db.deleteFrom('key_policies').where('key_id', '=', keyId).execute();
     const unique = [...new Set(policyIds)];
     if (unique.length > 0) {
-      await db.insertInto('key_policies').values(unique.map((policy_id) => ({ key_id: keyId, policy_id }))).execute();
+      await db
+        .insertInto('key_policies')
+        .values(unique.map((policy_id) => ({ key_id: keyId, policy_id })))
+        .execute();
     }
   },
 
@@ -42,7 +45,8 @@ export const keysRepository = {
     let q = db.selectFrom('keys').selectAll().orderBy('id').limit(filter.limit);
     if (filter.developerId) q = q.where('developer_id', '=', filter.developerId);
     // Key prefixes contain `_` (gh_…), a LIKE wildcard: escape it instead of dropping it.
-    if (filter.prefix) q = q.where(sql<boolean>`prefix like ${`${filter.prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`} escape '\\'`);
+    if (filter.prefix)
+      q = q.where(sql<boolean>`prefix like ${`${filter.prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`} escape '\\'`);
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.after) q = q.where('id', '>', filter.after);
     return q.execute();
@@ -50,7 +54,13 @@ export const keysRepository = {
 
   /** Every key the gateway may admit (not revoked, with a secret). */
   async listLive(db: Executor): Promise<KeysTable[]> {
-    return db.selectFrom('keys').selectAll().where('status', '!=', 'revoked').where('hash', 'is not', null).orderBy('id').execute();
+    return db
+      .selectFrom('keys')
+      .selectAll()
+      .where('status', '!=', 'revoked')
+      .where('hash', 'is not', null)
+      .orderBy('id')
+      .execute();
   },
 
   update(db: Executor, id: string, version: number, patch: Updateable<KeysTable>): Promise<number> {

@@ -16,7 +16,9 @@ export const KeyPatchBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     policy_ids: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 20 })),
-    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')], { description: 'Use DELETE to revoke' })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('active'), Type.Literal('inactive')], { description: 'Use DELETE to revoke' }),
+    ),
     expires_at: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
     version: Type.Optional(Type.Integer({ minimum: 1 })),
   },

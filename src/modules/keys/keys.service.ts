@@ -61,7 +61,12 @@ async function checkPolicies(db: Executor, ids: string[], field: string) {
 }
 
 /** Issues a key inside the caller's transaction; returns the key and, if made, its secret. */
-export async function issueKey(db: Executor, actor: Actor, input: IssueInput, now: number): Promise<{ key: Key; secret?: string }> {
+export async function issueKey(
+  db: Executor,
+  actor: Actor,
+  input: IssueInput,
+  now: number,
+): Promise<{ key: Key; secret?: string }> {
   const policies = await checkPolicies(db, input.policyIds, 'policy_ids');
   const parts = input.withSecret ? makeSecret() : null;
   const row: KeysTable = {
@@ -84,7 +89,17 @@ export async function issueKey(db: Executor, actor: Actor, input: IssueInput, no
     updated_at: now,
   };
   await keysRepository.insert(db, row, input.policyIds);
-  await recordAudit(db, actor, { action: 'key.created', objectType: 'key', objectId: row.id, details: { developer_id: input.developerId, policy_ids: input.policyIds } }, now);
+  await recordAudit(
+    db,
+    actor,
+    {
+      action: 'key.created',
+      objectType: 'key',
+      objectId: row.id,
+      details: { developer_id: input.developerId, policy_ids: input.policyIds },
+    },
+    now,
+  );
   return { key: keyFromRow(row), secret: parts?.secret };
 }
 
@@ -127,7 +142,19 @@ export function createKeysService(ctx: ModuleContext, events?: DomainEvents) {
         if (!(await developersRepository.findById(tx, body.developer_id))) {
           throw validationError([{ field: 'developer_id', message: `no developer ${body.developer_id}` }]);
         }
-        return issueKey(tx, actor, { developerId: body.developer_id, catalogueId: body.catalogue_id ?? null, name: body.name, policyIds: body.policy_ids, expiresAt, withSecret: true }, now);
+        return issueKey(
+          tx,
+          actor,
+          {
+            developerId: body.developer_id,
+            catalogueId: body.catalogue_id ?? null,
+            name: body.name,
+            policyIds: body.policy_ids,
+            expiresAt,
+            withSecret: true,
+          },
+          now,
+        );
       });
       bus.publish({ topic: 'keys', id: result.key.id });
       events?.emit('key.created', presentKey(result.key));
@@ -141,7 +168,10 @@ export function createKeysService(ctx: ModuleContext, events?: DomainEvents) {
         if (!current) throw notFound('Key', id);
         if (current.status === 'revoked') throw appError('INVALID_STATE', `Key ${id} is revoked and cannot be changed`);
         if (body.version !== undefined && body.version !== current.version) {
-          throw appError('CONFLICT', `Key ${id} was changed by someone else (version ${current.version}); reload and retry`);
+          throw appError(
+            'CONFLICT',
+            `Key ${id} was changed by someone else (version ${current.version}); reload and retry`,
+          );
         }
         const patch: Updateable<KeysTable> = { updated_at: now };
         if (body.name !== undefined) patch.name = body.name;
@@ -155,7 +185,12 @@ export function createKeysService(ctx: ModuleContext, events?: DomainEvents) {
           throw appError('CONFLICT', `Key ${id} was changed concurrently; reload and retry`);
         }
         if (body.policy_ids !== undefined) await keysRepository.setPolicies(tx, id, body.policy_ids);
-        await recordAudit(tx, actor, { action: 'key.updated', objectType: 'key', objectId: id, details: { fields: Object.keys(body) } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'key.updated', objectType: 'key', objectId: id, details: { fields: Object.keys(body) } },
+          now,
+        );
       });
       bus.publish({ topic: 'keys', id });
       return presentKey(await load(id));
@@ -168,7 +203,17 @@ export function createKeysService(ctx: ModuleContext, events?: DomainEvents) {
         const current = await keysRepository.findById(tx, id);
         if (!current || (ownerId !== undefined && current.developer_id !== ownerId)) throw notFound('Key', id);
         if (current.status === 'revoked') return false;
-        await tx.updateTable('keys').set({ status: 'revoked', previous_hash: null, previous_hash_expires_at: null, updated_at: now, version: current.version + 1 }).where('id', '=', id).execute();
+        await tx
+          .updateTable('keys')
+          .set({
+            status: 'revoked',
+            previous_hash: null,
+            previous_hash_expires_at: null,
+            updated_at: now,
+            version: current.version + 1,
+          })
+          .where('id', '=', id)
+          .execute();
         await releaseSlot(tx, id);
         await recordAudit(tx, actor, { action: 'key.revoked', objectType: 'key', objectId: id, details: {} }, now);
         return true;
@@ -203,7 +248,17 @@ export function createKeysService(ctx: ModuleContext, events?: DomainEvents) {
         if ((await keysRepository.update(tx, id, current.version, patch)) !== 1) {
           throw appError('CONFLICT', `Key ${id} was changed concurrently; retry`);
         }
-        await recordAudit(tx, actor, { action: current.hash === null ? 'key.revealed' : 'key.rolled', objectType: 'key', objectId: id, details: {} }, now);
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: current.hash === null ? 'key.revealed' : 'key.rolled',
+            objectType: 'key',
+            objectId: id,
+            details: {},
+          },
+          now,
+        );
         return current.hash === null;
       });
       bus.publish({ topic: 'keys', id });

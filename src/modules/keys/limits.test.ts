@@ -4,7 +4,15 @@ import { MemoryCounterStore } from '../../platform/kv/memory-counters.js';
 import type { MergedPolicy } from '../policies/index.js';
 import { keyLimitsState, keyQuotaLimit, keyRateLimit, resetKeyQuota } from './limits.js';
 
-const merged: MergedPolicy = { policyIds: ['p'], rate: 5, per: 10, quotaMax: 3, quotaRenewalRate: 60, keyExpiresIn: 0, accessRights: [] };
+const merged: MergedPolicy = {
+  policyIds: ['p'],
+  rate: 5,
+  per: 10,
+  quotaMax: 3,
+  quotaRenewalRate: 60,
+  keyExpiresIn: 0,
+  accessRights: [],
+};
 
 void describe('key limits', () => {
   void it('peeks and resets what the gateway counted', async () => {
@@ -28,7 +36,10 @@ void describe('key limits', () => {
 
   void it('reports no limits for an unlimited policy', async () => {
     const counters = new MemoryCounterStore({ sweepIntervalMs: 0 });
-    const state = await keyLimitsState(counters, { keyId: 'k', merged: { ...merged, rate: 0, per: 0, quotaMax: 0, quotaRenewalRate: 0 } });
+    const state = await keyLimitsState(counters, {
+      keyId: 'k',
+      merged: { ...merged, rate: 0, per: 0, quotaMax: 0, quotaRenewalRate: 0 },
+    });
     assert.deepEqual(state, { rate: null, quota: null });
   });
 });

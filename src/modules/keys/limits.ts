@@ -78,10 +78,19 @@ export async function keyLimitsState(
     quota ? counters.peekQuota(quota.key, quota.max, now) : null,
   ]);
   return {
-    rate: rate && rateState ? { limit: rate.limit, per: grant.merged.per, remaining: rateState.remaining, resetAt: rateState.resetAt } : null,
+    rate:
+      rate && rateState
+        ? { limit: rate.limit, per: grant.merged.per, remaining: rateState.remaining, resetAt: rateState.resetAt }
+        : null,
     quota:
       quota && quotaState
-        ? { max: quota.max, used: quotaState.used, remaining: quotaState.remaining, renewalRate: Math.max(0, grant.merged.quotaRenewalRate), resetAt: quotaState.resetAt }
+        ? {
+            max: quota.max,
+            used: quotaState.used,
+            remaining: quotaState.remaining,
+            renewalRate: Math.max(0, grant.merged.quotaRenewalRate),
+            resetAt: quotaState.resetAt,
+          }
         : null,
   };
 }

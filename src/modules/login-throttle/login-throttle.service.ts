@@ -12,7 +12,12 @@ export interface LoginThrottleLimits {
   lockMs: number;
 }
 
-export const DEFAULT_LOGIN_LIMITS: LoginThrottleLimits = { perAccount: 5, perIp: 20, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+export const DEFAULT_LOGIN_LIMITS: LoginThrottleLimits = {
+  perAccount: 5,
+  perIp: 20,
+  windowMs: 15 * 60_000,
+  lockMs: 15 * 60_000,
+};
 
 /**
  * Admin sign-in throttle, per account and per IP, kept in the database so every node
@@ -40,7 +45,9 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock; limits?: Parti
         oc.column('key').doUpdateSet({
           failures,
           window_start: sql<number>`case when ${fresh} then ${now} else login_throttle.window_start end`,
-          locked_until: sql<number | null>`case when ${failures} >= ${max} then ${now + limits.lockMs} when ${fresh} then null else login_throttle.locked_until end`,
+          locked_until: sql<
+            number | null
+          >`case when ${failures} >= ${max} then ${now + limits.lockMs} when ${fresh} then null else login_throttle.locked_until end`,
         }),
       )
       .execute();
@@ -52,11 +59,20 @@ export function createLoginThrottle(deps: { db: Db; clock: Clock; limits?: Parti
     /** Throws 429 when the account or the IP is locked. Call before checking the password. */
     async check(email: string, ip: string): Promise<void> {
       const now = clock.now();
-      const rows = await db.selectFrom('login_throttle').selectAll().where('key', 'in', keysFor(email, ip)).orderBy('key').execute();
+      const rows = await db
+        .selectFrom('login_throttle')
+        .selectAll()
+        .where('key', 'in', keysFor(email, ip))
+        .orderBy('key')
+        .execute();
       const until = Math.max(0, ...rows.map((r) => r.locked_until ?? 0));
       if (until > now) {
         const retryAfter = Math.ceil((until - now) / 1000);
-        throw appError('TOO_MANY_REQUESTS', `Too many failed sign-ins; try again in ${Math.ceil(retryAfter / 60)} minute(s)`, { retry_after: retryAfter });
+        throw appError(
+          'TOO_MANY_REQUESTS',
+          `Too many failed sign-ins; try again in ${Math.ceil(retryAfter / 60)} minute(s)`,
+          { retry_after: retryAfter },
+        );
       }
     },
 

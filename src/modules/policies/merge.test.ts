@@ -28,7 +28,11 @@ void describe('mergePolicies', () => {
     const b = policy({ id: 'b', rate: 100, per: 60 });
     const c = policy({ id: 'c', rate: 50, per: 5 });
     assert.deepEqual([mergePolicies([a, b]).rate, mergePolicies([a, b]).per], [10, 1]);
-    assert.deepEqual([mergePolicies([a, c]).rate, mergePolicies([a, c]).per], [50, 5], 'tie on ratio keeps the larger burst');
+    assert.deepEqual(
+      [mergePolicies([a, c]).rate, mergePolicies([a, c]).per],
+      [50, 5],
+      'tie on ratio keeps the larger burst',
+    );
     assert.equal(mergePolicies([a, policy({ id: 'u', rate: 0 })]).rate, 0);
     assert.equal(mergePolicies([a, policy({ id: 'u', rate: -1 })]).per, 0);
   });
@@ -58,14 +62,26 @@ void describe('mergePolicies', () => {
     const b = policy({
       id: 'b',
       accessRights: [
-        { apiId: 'api1', allowedUrls: [{ path: '/pets', methods: ['post'] }, { path: '/stores', methods: [] }] },
+        {
+          apiId: 'api1',
+          allowedUrls: [
+            { path: '/pets', methods: ['post'] },
+            { path: '/stores', methods: [] },
+          ],
+        },
         { apiId: 'api2', allowedUrls: [] },
         { apiId: 'api3', allowedUrls: [] },
       ],
     });
     const m = mergePolicies([a, b]);
     assert.deepEqual(m.accessRights, [
-      { apiId: 'api1', allowedUrls: [{ path: '/pets', methods: ['GET', 'POST'] }, { path: '/stores', methods: [] }] },
+      {
+        apiId: 'api1',
+        allowedUrls: [
+          { path: '/pets', methods: ['GET', 'POST'] },
+          { path: '/stores', methods: [] },
+        ],
+      },
       { apiId: 'api2', allowedUrls: [] },
       { apiId: 'api3', allowedUrls: [] },
     ]);
@@ -84,7 +100,10 @@ void describe('mergePolicies', () => {
     const m = mergePolicies([a, b]);
     assert.deepEqual(m.policyIds, ['a']);
     assert.equal(m.rate, 1);
-    assert.deepEqual(m.accessRights.map((r) => r.apiId), ['api1']);
+    assert.deepEqual(
+      m.accessRights.map((r) => r.apiId),
+      ['api1'],
+    );
     assert.deepEqual(mergePolicies([b]).accessRights, []);
   });
 });

@@ -67,7 +67,8 @@ export function mergePolicies(policies: readonly Policy[]): MergedPolicy {
   if (active.every((p) => p.quotaMax > 0)) {
     let best = active[0] as Policy;
     for (const p of active) {
-      if (p.quotaMax > best.quotaMax || (p.quotaMax === best.quotaMax && p.quotaRenewalRate < best.quotaRenewalRate)) best = p;
+      if (p.quotaMax > best.quotaMax || (p.quotaMax === best.quotaMax && p.quotaRenewalRate < best.quotaRenewalRate))
+        best = p;
     }
     merged.quotaMax = best.quotaMax;
     merged.quotaRenewalRate = best.quotaRenewalRate;

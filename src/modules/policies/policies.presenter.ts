@@ -11,7 +11,10 @@ export function presentPolicy(policy: Policy): PolicyResponse {
     quota_max: policy.quotaMax,
     quota_renewal_rate: policy.quotaRenewalRate,
     key_expires_in: policy.keyExpiresIn,
-    access_rights: policy.accessRights.map((r) => ({ api_id: r.apiId, allowed_urls: r.allowedUrls.map((u) => ({ path: u.path, methods: u.methods })) })),
+    access_rights: policy.accessRights.map((r) => ({
+      api_id: r.apiId,
+      allowed_urls: r.allowedUrls.map((u) => ({ path: u.path, methods: u.methods })),
+    })),
     active: policy.active,
     tags: policy.tags,
     version: policy.version,
@@ -35,7 +38,8 @@ export function describeRate(count: number, seconds: number): string {
   const n = count.toLocaleString('en-US');
   for (const [size, name] of units) {
     if (seconds === size) return `${n} request${count === 1 ? '' : 's'} per ${name}`;
-    if (seconds % size === 0 && seconds / size > 1) return `${n} request${count === 1 ? '' : 's'} per ${seconds / size} ${name}s`;
+    if (seconds % size === 0 && seconds / size > 1)
+      return `${n} request${count === 1 ? '' : 's'} per ${seconds / size} ${name}s`;
   }
   return `${n} request${count === 1 ? '' : 's'} per ${seconds} seconds`;
 }

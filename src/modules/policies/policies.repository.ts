@@ -13,7 +13,10 @@ export const policiesRepository = {
     await db.deleteFrom('policy_apis').where('policy_id', '=', policyId).execute();
     const unique = [...new Set(apiIds)];
     if (unique.length > 0) {
-      await db.insertInto('policy_apis').values(unique.map((api_id) => ({ policy_id: policyId, api_id }))).execute();
+      await db
+        .insertInto('policy_apis')
+        .values(unique.map((api_id) => ({ policy_id: policyId, api_id })))
+        .execute();
     }
   },
 
@@ -57,7 +60,12 @@ export const policiesRepository = {
   },
 
   async catalogueIdsUsing(db: Executor, policyId: string): Promise<string[]> {
-    const rows = await db.selectFrom('catalogue_entries').select('id').where('policy_id', '=', policyId).orderBy('id').execute();
+    const rows = await db
+      .selectFrom('catalogue_entries')
+      .select('id')
+      .where('policy_id', '=', policyId)
+      .orderBy('id')
+      .execute();
     return rows.map((r) => r.id);
   },
 };

@@ -4,8 +4,15 @@ export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'O
 
 export const AllowedUrlBody = Type.Object(
   {
-    path: Type.String({ minLength: 1, maxLength: 500, description: 'Regular expression matched against the whole path after the listen path' }),
-    methods: Type.Array(Type.Union(HTTP_METHODS.map((m) => Type.Literal(m))), { maxItems: 7, description: 'Empty = any method' }),
+    path: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description: 'Regular expression matched against the whole path after the listen path',
+    }),
+    methods: Type.Array(Type.Union(HTTP_METHODS.map((m) => Type.Literal(m))), {
+      maxItems: 7,
+      description: 'Empty = any method',
+    }),
   },
   { additionalProperties: false },
 );
@@ -20,11 +27,23 @@ export const AccessRightBody = Type.Object(
 
 const policyFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  rate: Type.Integer({ minimum: -1, maximum: 1_000_000_000, description: 'Requests per `per` seconds; ≤ 0 = no limit' }),
+  rate: Type.Integer({
+    minimum: -1,
+    maximum: 1_000_000_000,
+    description: 'Requests per `per` seconds; ≤ 0 = no limit',
+  }),
   per: Type.Integer({ minimum: 1, maximum: 31_536_000 }),
-  quota_max: Type.Integer({ minimum: -1, maximum: 1_000_000_000_000, description: 'Requests per renewal period; ≤ 0 = unlimited' }),
+  quota_max: Type.Integer({
+    minimum: -1,
+    maximum: 1_000_000_000_000,
+    description: 'Requests per renewal period; ≤ 0 = unlimited',
+  }),
   quota_renewal_rate: Type.Integer({ minimum: 1, maximum: 315_360_000, description: 'Seconds per quota period' }),
-  key_expires_in: Type.Integer({ minimum: 0, maximum: 315_360_000, description: 'Lifetime of new keys in seconds; 0 = never' }),
+  key_expires_in: Type.Integer({
+    minimum: 0,
+    maximum: 315_360_000,
+    description: 'Lifetime of new keys in seconds; 0 = never',
+  }),
   access_rights: Type.Array(AccessRightBody, { maxItems: 200 }),
   active: Type.Boolean(),
   tags: Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50 }),
@@ -60,7 +79,12 @@ export const PolicyResponse = Type.Object({
   quota_max: Type.Integer(),
   quota_renewal_rate: Type.Integer(),
   key_expires_in: Type.Integer(),
-  access_rights: Type.Array(Type.Object({ api_id: Type.String(), allowed_urls: Type.Array(Type.Object({ path: Type.String(), methods: Type.Array(Type.String()) })) })),
+  access_rights: Type.Array(
+    Type.Object({
+      api_id: Type.String(),
+      allowed_urls: Type.Array(Type.Object({ path: Type.String(), methods: Type.Array(Type.String()) })),
+    }),
+  ),
   active: Type.Boolean(),
   tags: Type.Array(Type.String()),
   version: Type.Integer(),

@@ -9,32 +9,48 @@ import { pageOf } from '../context.js';
 import type { Executor } from '../database.js';
 import { policiesRepository } from './policies.repository.js';
 import type { PolicyCreateBody, PolicyPatchBody, PolicyResponse } from './policies.schemas.js';
-import { accessRightsToDb, policyFromRow, type AccessRight, type PoliciesTable, type Policy } from './policies.table.js';
+import {
+  accessRightsToDb,
+  policyFromRow,
+  type AccessRight,
+  type PoliciesTable,
+  type Policy,
+} from './policies.table.js';
 import { presentPolicy } from './policies.presenter.js';
 
 type AccessRightInput = PolicyCreateBody['access_rights'][number];
 
 /** Checks referenced APIs exist and every allowed_urls path compiles as a regex. */
-async function checkAccessRights(db: Executor, rights: AccessRightInput[]): Promise<{ problems: FieldProblem[]; rights: AccessRight[] }> {
+async function checkAccessRights(
+  db: Executor,
+  rights: AccessRightInput[],
+): Promise<{ problems: FieldProblem[]; rights: AccessRight[] }> {
   const problems: FieldProblem[] = [];
   const ids = [...new Set(rights.map((r) => r.api_id))];
   const known = new Set((await apisRepository.findByIds(db, ids)).map((r) => r.id));
   const seen = new Set<string>();
   rights.forEach((right, i) => {
-    if (!known.has(right.api_id)) problems.push({ field: `access_rights.${i}.api_id`, message: `no API ${right.api_id}` });
+    if (!known.has(right.api_id))
+      problems.push({ field: `access_rights.${i}.api_id`, message: `no API ${right.api_id}` });
     if (seen.has(right.api_id)) problems.push({ field: `access_rights.${i}.api_id`, message: 'listed twice' });
     seen.add(right.api_id);
     (right.allowed_urls ?? []).forEach((url, j) => {
       try {
         new RegExp(url.path);
       } catch (error) {
-        problems.push({ field: `access_rights.${i}.allowed_urls.${j}.path`, message: `not a valid regular expression (${(error as Error).message})` });
+        problems.push({
+          field: `access_rights.${i}.allowed_urls.${j}.path`,
+          message: `not a valid regular expression (${(error as Error).message})`,
+        });
       }
     });
   });
   return {
     problems,
-    rights: rights.map((r) => ({ apiId: r.api_id, allowedUrls: (r.allowed_urls ?? []).map((u) => ({ path: u.path, methods: [...new Set(u.methods)] })) })),
+    rights: rights.map((r) => ({
+      apiId: r.api_id,
+      allowedUrls: (r.allowed_urls ?? []).map((u) => ({ path: u.path, methods: [...new Set(u.methods)] })),
+    })),
   };
 }
 
@@ -59,7 +75,10 @@ export function createPoliciesService(ctx: ModuleContext) {
     /** Which keys and catalogue entries use a policy (shown before editing or deleting it). */
     async usage(id: string): Promise<{ key_count: number; catalogue_ids: string[] }> {
       await load(id);
-      return { key_count: await policiesRepository.countKeysUsing(db, id), catalogue_ids: await policiesRepository.catalogueIdsUsing(db, id) };
+      return {
+        key_count: await policiesRepository.countKeysUsing(db, id),
+        catalogue_ids: await policiesRepository.catalogueIdsUsing(db, id),
+      };
     },
 
     async create(actor: Actor, body: PolicyCreateBody): Promise<PolicyResponse> {
@@ -84,8 +103,17 @@ export function createPoliciesService(ctx: ModuleContext) {
           created_at: now,
           updated_at: now,
         };
-        await policiesRepository.insert(tx, values, rights.map((r) => r.apiId));
-        await recordAudit(tx, actor, { action: 'policy.created', objectType: 'policy', objectId: id, details: { name: values.name } }, now);
+        await policiesRepository.insert(
+          tx,
+          values,
+          rights.map((r) => r.apiId),
+        );
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'policy.created', objectType: 'policy', objectId: id, details: { name: values.name } },
+          now,
+        );
         return values;
       });
       bus.publish({ topic: 'policies', id });
@@ -98,7 +126,10 @@ export function createPoliciesService(ctx: ModuleContext) {
         const current = await policiesRepository.findById(tx, id);
         if (!current) throw notFound('Policy', id);
         if (body.version !== undefined && body.version !== current.version) {
-          throw appError('CONFLICT', `Policy ${id} was changed by someone else (version ${current.version}); reload and retry`);
+          throw appError(
+            'CONFLICT',
+            `Policy ${id} was changed by someone else (version ${current.version}); reload and retry`,
+          );
         }
         const patch: Updateable<PoliciesTable> = { updated_at: now };
         let apiIds: string[] | undefined;
@@ -122,7 +153,12 @@ export function createPoliciesService(ctx: ModuleContext) {
         const changed = await policiesRepository.update(tx, id, current.version, patch);
         if (changed !== 1) throw appError('CONFLICT', `Policy ${id} was changed concurrently; reload and retry`);
         if (apiIds) await policiesRepository.setApis(tx, id, apiIds);
-        await recordAudit(tx, actor, { action: 'policy.updated', objectType: 'policy', objectId: id, details: { fields: Object.keys(body) } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'policy.updated', objectType: 'policy', objectId: id, details: { fields: Object.keys(body) } },
+          now,
+        );
       });
       bus.publish({ topic: 'policies', id });
       return presentPolicy(await load(id));
@@ -136,15 +172,24 @@ export function createPoliciesService(ctx: ModuleContext) {
         const keyCount = await policiesRepository.countKeysUsing(tx, id);
         const entries = await policiesRepository.catalogueIdsUsing(tx, id);
         if (keyCount > 0 || entries.length > 0) {
-          throw appError('IN_USE', `Policy ${id} is used by ${keyCount} key(s) and ${entries.length} catalogue entr${entries.length === 1 ? 'y' : 'ies'}`, {
-            key_count: keyCount,
-            catalogue_ids: entries,
-          });
+          throw appError(
+            'IN_USE',
+            `Policy ${id} is used by ${keyCount} key(s) and ${entries.length} catalogue entr${entries.length === 1 ? 'y' : 'ies'}`,
+            {
+              key_count: keyCount,
+              catalogue_ids: entries,
+            },
+          );
         }
         // Revoked keys may still list the policy: drop those links so the row can go.
         await tx.deleteFrom('key_policies').where('policy_id', '=', id).execute();
         await policiesRepository.delete(tx, id);
-        await recordAudit(tx, actor, { action: 'policy.deleted', objectType: 'policy', objectId: id, details: { name: current.name } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'policy.deleted', objectType: 'policy', objectId: id, details: { name: current.name } },
+          now,
+        );
       });
       bus.publish({ topic: 'policies', id });
     },

@@ -49,8 +49,10 @@ function checkUrl(url: string): void {
   } catch {
     throw validationError([{ field: 'url', message: 'must be an absolute URL' }]);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw validationError([{ field: 'url', message: 'must be an http or https URL' }]);
-  if (parsed.username || parsed.password) throw validationError([{ field: 'url', message: 'must not contain credentials' }]);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw validationError([{ field: 'url', message: 'must be an http or https URL' }]);
+  if (parsed.username || parsed.password)
+    throw validationError([{ field: 'url', message: 'must not contain credentials' }]);
 }
 
 const newSigningSecret = () => `whsec_${randomToken(24)}`;
@@ -79,7 +81,11 @@ export function createWebhooksService(deps: { db: Db; clock: Clock; onEnqueued?:
     deps.onEnqueued?.();
   }
 
-  function deliveryRow(webhookId: string, event: { id: string; type: string; at: number; data: Record<string, unknown> }, now: number): WebhookDeliveriesTable {
+  function deliveryRow(
+    webhookId: string,
+    event: { id: string; type: string; at: number; data: Record<string, unknown> },
+    now: number,
+  ): WebhookDeliveriesTable {
     return {
       id: newId('webhookDelivery', now),
       webhook_id: webhookId,
@@ -100,7 +106,11 @@ export function createWebhooksService(deps: { db: Db; clock: Clock; onEnqueued?:
 
   return {
     async list(opts: { cursor?: string; limit: number }): Promise<Page<WebhookResponse>> {
-      let q = db.selectFrom('webhooks').selectAll().orderBy('id').limit(opts.limit + 1);
+      let q = db
+        .selectFrom('webhooks')
+        .selectAll()
+        .orderBy('id')
+        .limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
       return pageOf(await q.execute(), opts.limit, (r) => presentWebhook(r));
     },
@@ -122,7 +132,17 @@ export function createWebhooksService(deps: { db: Db; clock: Clock; onEnqueued?:
       };
       await db.transaction().execute(async (tx) => {
         await tx.insertInto('webhooks').values(row).execute();
-        await recordAudit(tx, actor, { action: 'webhook.created', objectType: 'webhook', objectId: row.id, details: { url: row.url, events: body.events } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'webhook.created',
+            objectType: 'webhook',
+            objectId: row.id,
+            details: { url: row.url, events: body.events },
+          },
+          now,
+        );
       });
       return presentWebhook(row, row.secret);
     },
@@ -139,7 +159,12 @@ export function createWebhooksService(deps: { db: Db; clock: Clock; onEnqueued?:
       await db.transaction().execute(async (tx) => {
         const changed = await tx.updateTable('webhooks').set(patch).where('id', '=', id).executeTakeFirst();
         if (Number(changed.numUpdatedRows) !== 1) throw notFound('Webhook', id);
-        await recordAudit(tx, actor, { action: 'webhook.updated', objectType: 'webhook', objectId: id, details: { fields: Object.keys(body) } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'webhook.updated', objectType: 'webhook', objectId: id, details: { fields: Object.keys(body) } },
+          now,
+        );
       });
       return presentWebhook(await loadRow(id), patch.secret);
     },
@@ -151,13 +176,27 @@ export function createWebhooksService(deps: { db: Db; clock: Clock; onEnqueued?:
         if (!row) throw notFound('Webhook', id);
         await tx.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();
         await tx.deleteFrom('webhooks').where('id', '=', id).execute();
-        await recordAudit(tx, actor, { action: 'webhook.deleted', objectType: 'webhook', objectId: id, details: { url: row.url } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          { action: 'webhook.deleted', objectType: 'webhook', objectId: id, details: { url: row.url } },
+          now,
+        );
       });
     },
 
-    async deliveries(opts: { webhookId?: string; status?: string; cursor?: string; limit: number }): Promise<Page<DeliveryResponse>> {
+    async deliveries(opts: {
+      webhookId?: string;
+      status?: string;
+      cursor?: string;
+      limit: number;
+    }): Promise<Page<DeliveryResponse>> {
       // Newest first: the log is read from the top.
-      let q = db.selectFrom('webhook_deliveries').selectAll().orderBy('id', 'desc').limit(opts.limit + 1);
+      let q = db
+        .selectFrom('webhook_deliveries')
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(opts.limit + 1);
       if (opts.webhookId) q = q.where('webhook_id', '=', opts.webhookId);
       if (opts.status) q = q.where('status', '=', opts.status);
       if (opts.cursor) q = q.where('id', '<', opts.cursor);
@@ -168,14 +207,28 @@ export function createWebhooksService(deps: { db: Db; clock: Clock; onEnqueued?:
     async redeliver(actor: Actor, deliveryId: string): Promise<DeliveryResponse> {
       const now = clock.now();
       const row = await db.transaction().execute(async (tx) => {
-        const current = await tx.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst();
+        const current = await tx
+          .selectFrom('webhook_deliveries')
+          .selectAll()
+          .where('id', '=', deliveryId)
+          .executeTakeFirst();
         if (!current) throw notFound('Delivery', deliveryId);
         if (current.status === 'pending' && current.locked_until !== null && current.locked_until > now) {
           throw appError('INVALID_STATE', 'This delivery is being attempted right now');
         }
         const patch = { status: 'pending', next_attempt_at: now, locked_until: null, updated_at: now };
         await tx.updateTable('webhook_deliveries').set(patch).where('id', '=', deliveryId).execute();
-        await recordAudit(tx, actor, { action: 'webhook.redelivered', objectType: 'webhook', objectId: current.webhook_id, details: { delivery_id: deliveryId } }, now);
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'webhook.redelivered',
+            objectType: 'webhook',
+            objectId: current.webhook_id,
+            details: { delivery_id: deliveryId },
+          },
+          now,
+        );
         return { ...current, ...patch };
       });
       deps.onEnqueued?.();
@@ -186,17 +239,33 @@ export function createWebhooksService(deps: { db: Db; clock: Clock; onEnqueued?:
     async ping(actor: Actor, webhookId: string): Promise<DeliveryResponse> {
       await loadRow(webhookId);
       const now = clock.now();
-      const row = deliveryRow(webhookId, { id: newId('event', now), type: 'ping', at: now, data: { webhook_id: webhookId } }, now);
-      await recordAudit(db, actor, { action: 'webhook.pinged', objectType: 'webhook', objectId: webhookId, details: {} }, now);
+      const row = deliveryRow(
+        webhookId,
+        { id: newId('event', now), type: 'ping', at: now, data: { webhook_id: webhookId } },
+        now,
+      );
+      await recordAudit(
+        db,
+        actor,
+        { action: 'webhook.pinged', objectType: 'webhook', objectId: webhookId, details: {} },
+        now,
+      );
       await insertDeliveries([row]);
       return presentDelivery(row);
     },
 
     /** Writes one delivery per active subscription to this event type. */
     async enqueue(event: DomainEvent): Promise<number> {
-      const hooks = await db.selectFrom('webhooks').select(['id', 'events']).where('active', '=', 1).orderBy('id').execute();
+      const hooks = await db
+        .selectFrom('webhooks')
+        .select(['id', 'events'])
+        .where('active', '=', 1)
+        .orderBy('id')
+        .execute();
       const now = clock.now();
-      const rows = hooks.filter((h) => fromDbJson<string[]>(h.events, []).includes(event.type)).map((h) => deliveryRow(h.id, event, now));
+      const rows = hooks
+        .filter((h) => fromDbJson<string[]>(h.events, []).includes(event.type))
+        .map((h) => deliveryRow(h.id, event, now));
       await insertDeliveries(rows);
       return rows.length;
     },

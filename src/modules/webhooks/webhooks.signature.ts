@@ -17,7 +17,14 @@ export function signPayload(secret: string, timestamp: number, body: string): st
 }
 
 /** True when `signature` is valid for the body and the timestamp is within `toleranceSeconds` of `nowMs`. */
-export function verifySignature(secret: string, timestamp: string, body: string, signature: string, nowMs = Date.now(), toleranceSeconds = 300): boolean {
+export function verifySignature(
+  secret: string,
+  timestamp: string,
+  body: string,
+  signature: string,
+  nowMs = Date.now(),
+  toleranceSeconds = 300,
+): boolean {
   const ts = Number(timestamp);
   if (!Number.isInteger(ts) || Math.abs(nowMs / 1000 - ts) > toleranceSeconds) return false;
   const expected = Buffer.from(signPayload(secret, ts, body));

@@ -1,7 +1,13 @@
 import type { Clock } from '../../shared/time.js';
 import { fromDbBool } from '../../platform/db/index.js';
 import type { Db } from '../database.js';
-import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signPayload } from './webhooks.signature.js';
+import {
+  DELIVERY_HEADER,
+  EVENT_HEADER,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  signPayload,
+} from './webhooks.signature.js';
 import type { WebhookDeliveriesTable } from './webhooks.table.js';
 
 export interface WorkerLogger {
@@ -57,12 +63,22 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
   const inFlight = new Set<Promise<void>>();
 
   async function attempt(row: WebhookDeliveriesTable): Promise<void> {
-    const hook = await db.selectFrom('webhooks').select(['url', 'secret', 'active']).where('id', '=', row.webhook_id).executeTakeFirst();
+    const hook = await db
+      .selectFrom('webhooks')
+      .select(['url', 'secret', 'active'])
+      .where('id', '=', row.webhook_id)
+      .executeTakeFirst();
     const now = clock.now();
     if (!hook || !fromDbBool(hook.active)) {
       await db
         .updateTable('webhook_deliveries')
-        .set({ status: 'failed', locked_until: null, next_attempt_at: null, last_error: 'subscription deleted or disabled', updated_at: now })
+        .set({
+          status: 'failed',
+          locked_until: null,
+          next_attempt_at: null,
+          last_error: 'subscription deleted or disabled',
+          updated_at: now,
+        })
         .where('id', '=', row.id)
         .execute();
       return;
@@ -97,7 +113,16 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
     if (error === null) {
       await db
         .updateTable('webhook_deliveries')
-        .set({ status: 'succeeded', attempts, last_status_code: statusCode, last_error: null, last_attempt_at: done, next_attempt_at: null, locked_until: null, updated_at: done })
+        .set({
+          status: 'succeeded',
+          attempts,
+          last_status_code: statusCode,
+          last_error: null,
+          last_attempt_at: done,
+          next_attempt_at: null,
+          locked_until: null,
+          updated_at: done,
+        })
         .where('id', '=', row.id)
         .execute();
       return;
@@ -117,7 +142,10 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
       })
       .where('id', '=', row.id)
       .execute();
-    logger.warn({ delivery_id: row.id, webhook_id: row.webhook_id, attempts, status_code: statusCode, error, gave_up: giveUp }, 'webhook delivery failed');
+    logger.warn(
+      { delivery_id: row.id, webhook_id: row.webhook_id, attempts, status_code: statusCode, error, gave_up: giveUp },
+      'webhook delivery failed',
+    );
   }
 
   async function claimDue(): Promise<WebhookDeliveriesTable[]> {
@@ -151,7 +179,11 @@ export function createWebhookWorker(options: WebhookWorkerOptions) {
     const now = clock.now();
     if (now - lastPrune < 3_600_000) return;
     lastPrune = now;
-    await db.deleteFrom('webhook_deliveries').where('status', 'in', ['succeeded', 'failed']).where('created_at', '<', now - retentionMs).execute();
+    await db
+      .deleteFrom('webhook_deliveries')
+      .where('status', 'in', ['succeeded', 'failed'])
+      .where('created_at', '<', now - retentionMs)
+      .execute();
   }
 
   async function tick(): Promise<void> {

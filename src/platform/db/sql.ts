@@ -41,7 +41,9 @@ export function isConnectionError(error: unknown): boolean {
   const e = error as DriverError | null;
   if (!e || typeof e !== 'object') return false;
   const code = typeof e.code === 'string' ? e.code : '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03', '08006', '08001', '08003'].includes(code);
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03', '08006', '08001', '08003'].includes(
+    code,
+  );
 }
 
 /** Booleans are stored as 0/1 integers on both dialects. */

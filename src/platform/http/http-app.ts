@@ -44,7 +44,9 @@ export function errorBody(code: string, message: string, details?: unknown): { e
 function isDriverDisconnect(error: unknown): boolean {
   const message = (error as { message?: unknown } | null)?.message;
   if (typeof message !== 'string') return false;
-  return /Connection terminated|timeout exceeded when trying to connect|Client was closed|Connection ended unexpectedly/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Client was closed|Connection ended unexpectedly/i.test(
+    message,
+  );
 }
 
 /**
@@ -90,7 +92,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return reply.status(400).send(errorBody('MALFORMED_JSON', 'The request body is not valid JSON'));
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply.status(413).send(errorBody('PAYLOAD_TOO_LARGE', `The request body exceeds ${options.bodyLimit} bytes`));
+        return reply
+          .status(413)
+          .send(errorBody('PAYLOAD_TOO_LARGE', `The request body exceeds ${options.bodyLimit} bytes`));
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return reply.status(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', 'Send application/json'));
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -117,7 +121,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+    reply
+      .status(404)
+      .send(errorBody('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   );
 
   return app;

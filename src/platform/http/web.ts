@@ -64,7 +64,12 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
     let seed = request.cookies[CSRF_COOKIE];
     if (!seed || seed.length < 16) {
       seed = randomBytes(18).toString('base64url');
-      void reply.setCookie(CSRF_COOKIE, seed, { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecure(request) });
+      void reply.setCookie(CSRF_COOKIE, seed, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: isSecure(request),
+      });
     }
     request.csrfToken = csrfFor(options.secret, seed);
   });
@@ -74,15 +79,25 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
     const seed = request.cookies[CSRF_COOKIE];
     const body = request.body as Record<string, unknown> | undefined;
-    const sent = (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ?? request.headers['x-csrf-token'];
+    const sent =
+      (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ?? request.headers['x-csrf-token'];
     if (!seed || typeof sent !== 'string' || !safeEqual(sent, csrfFor(options.secret, seed))) {
-      throw appError('FORBIDDEN', 'The form has expired or did not come from this site; reload the page and try again', { reason: 'CSRF' });
+      throw appError(
+        'FORBIDDEN',
+        'The form has expired or did not come from this site; reload the page and try again',
+        { reason: 'CSRF' },
+      );
     }
   });
 }
 
 /** Sets the session cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS). */
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, options: WebOptions, token: string): void {
+export function setSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: WebOptions,
+  token: string,
+): void {
   void reply.setCookie(options.sessionCookie, token, {
     path: '/',
     httpOnly: true,
@@ -138,6 +153,11 @@ export async function registerAssets(app: FastifyInstance, themeAssetDirs: strin
   }
   const themeDirs = themeAssetDirs.filter((d) => existsSync(d));
   if (themeDirs.length > 0) {
-    await app.register(fastifyStatic, { root: themeDirs, prefix: '/assets/theme/', decorateReply: false, maxAge: 3_600_000 });
+    await app.register(fastifyStatic, {
+      root: themeDirs,
+      prefix: '/assets/theme/',
+      decorateReply: false,
+      maxAge: 3_600_000,
+    });
   }
 }

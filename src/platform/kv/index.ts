@@ -77,16 +77,32 @@ export async function createKvBackends(options: KvOptions): Promise<KvBackends> 
   const subClient = connectRedis(target, { name: `${name}-sub` });
   for (const c of [countersClient, pubClient, subClient]) c.on('error', () => undefined); // reported through the fail mode, once
   const wait = options.connectWaitMs ?? 5_000;
-  const ready = await Promise.all([waitReady(countersClient, wait), waitReady(pubClient, wait), waitReady(subClient, wait)]);
-  if (!ready.every(Boolean)) logger.error({ redis: `${new URL(target.url).host}` }, 'Redis is not reachable at boot; starting in the configured fail mode');
-  const counters = new RedisCounterStore(countersClient, { prefix: target.prefix, failMode: options.failMode ?? 'fail_open', logger });
+  const ready = await Promise.all([
+    waitReady(countersClient, wait),
+    waitReady(pubClient, wait),
+    waitReady(subClient, wait),
+  ]);
+  if (!ready.every(Boolean))
+    logger.error(
+      { redis: `${new URL(target.url).host}` },
+      'Redis is not reachable at boot; starting in the configured fail mode',
+    );
+  const counters = new RedisCounterStore(countersClient, {
+    prefix: target.prefix,
+    failMode: options.failMode ?? 'fail_open',
+    logger,
+  });
   const bus = new RedisChangeBus(pubClient, subClient, { prefix: target.prefix, logger });
   await bus.start().catch(() => false);
   return {
     bus,
     counters,
     kind: 'redis',
-    status: () => ({ kind: 'redis', connected: countersClient.status === 'ready', degraded: counters.isDegraded() || countersClient.status !== 'ready' }),
+    status: () => ({
+      kind: 'redis',
+      connected: countersClient.status === 'ready',
+      degraded: counters.isDegraded() || countersClient.status !== 'ready',
+    }),
     async close() {
       await bus.close();
       await counters.close();

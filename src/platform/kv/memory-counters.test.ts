@@ -43,7 +43,7 @@ void describe('MemoryCounterStore rate (sliding log)', () => {
   void it('never admits more than the limit in any rolling window under random load', () => {
     const s = store();
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const admitted: number[] = [];
     let t = 0;
     for (let i = 0; i < 20_000; i++) {
@@ -111,7 +111,10 @@ void describe('MemoryCounterStore admit across limits', () => {
     const quota = { key: 'q', max: 3, periodMs: 1000 };
     assert.deepEqual(await s.peekQuota('q', 3, 0), { max: 3, used: 0, remaining: 3, resetAt: null });
     const results = [100, 200, 300, 400].map((t) => s.admit([], quota, t));
-    assert.deepEqual(results.map((r) => r.allowed), [true, true, true, false]);
+    assert.deepEqual(
+      results.map((r) => r.allowed),
+      [true, true, true, false],
+    );
     assert.equal(results[0]!.quota!.resetAt, 1100);
     assert.equal(results[2]!.quota!.remaining, 0);
     assert.deepEqual(await s.peekQuota('q', 3, 500), { max: 3, used: 3, remaining: 0, resetAt: 1100 });

@@ -1,4 +1,12 @@
-import type { AdmitDecision, CounterStore, QuotaDecision, QuotaLimit, QuotaState, RateDecision, RateLimit } from './counters.js';
+import type {
+  AdmitDecision,
+  CounterStore,
+  QuotaDecision,
+  QuotaLimit,
+  QuotaState,
+  RateDecision,
+  RateLimit,
+} from './counters.js';
 
 /**
  * One key's sliding log: the times of its most recent accepted hits, oldest first,
@@ -113,7 +121,12 @@ export class MemoryCounterStore implements CounterStore {
   peekQuota(key: string, max: number, now: number): Promise<QuotaState> {
     const period = this.periods.get(key);
     if (!period || now >= period.endsAt) return Promise.resolve({ max, used: 0, remaining: max, resetAt: null });
-    return Promise.resolve({ max, used: period.used, remaining: Math.max(0, max - period.used), resetAt: period.endsAt });
+    return Promise.resolve({
+      max,
+      used: period.used,
+      remaining: Math.max(0, max - period.used),
+      resetAt: period.endsAt,
+    });
   }
 
   resetQuota(key: string): Promise<void> {
@@ -147,7 +160,13 @@ export class MemoryCounterStore implements CounterStore {
   private record(rate: RateLimit, now: number): RateLog {
     let log = this.logs.get(rate.key);
     if (!log) {
-      log = { times: new Float64Array(Math.min(INITIAL_CAPACITY, rate.limit)), head: 0, count: 0, newest: now, windowMs: rate.windowMs };
+      log = {
+        times: new Float64Array(Math.min(INITIAL_CAPACITY, rate.limit)),
+        head: 0,
+        count: 0,
+        newest: now,
+        windowMs: rate.windowMs,
+      };
       this.logs.set(rate.key, log);
     }
     // Clocks can step back; keeping the log in time order keeps the decision exact.
@@ -176,10 +195,17 @@ function decideRate(log: RateLog | undefined, limit: number, windowMs: number, n
   if (!log || count === 0) return { allowed: true, limit, remaining: limit, resetAt: now, retryAfterMs: 0 };
   const cap = log.times.length;
   const oldest = log.times[log.head] as number;
-  if (count < limit) return { allowed: true, limit, remaining: limit - count, resetAt: oldest + windowMs, retryAfterMs: 0 };
+  if (count < limit)
+    return { allowed: true, limit, remaining: limit - count, resetAt: oldest + windowMs, retryAfterMs: 0 };
   // Full (or over, when the limit was lowered): a hit fits once all but limit-1 hits left.
   const freeing = log.times[(log.head + count - limit) % cap] as number;
-  return { allowed: false, limit, remaining: 0, resetAt: oldest + windowMs, retryAfterMs: Math.max(1, freeing + windowMs - now) };
+  return {
+    allowed: false,
+    limit,
+    remaining: 0,
+    resetAt: oldest + windowMs,
+    retryAfterMs: Math.max(1, freeing + windowMs - now),
+  };
 }
 
 /** Doubles the ring (up to the limit, or to hold what is counted when the limit was lowered). */

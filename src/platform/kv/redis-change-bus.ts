@@ -4,7 +4,16 @@ import type { ChangeBus, ChangeEvent, ChangeListener, ChangeTopic } from './chan
 import type { KvLogger } from './redis-connection.js';
 
 /** Every topic, for "something may have changed" (a missed message, an outage). */
-const ALL_TOPICS: readonly ChangeTopic[] = ['apis', 'policies', 'keys', 'catalogue', 'developers', 'settings', 'docs', 'pages'];
+const ALL_TOPICS: readonly ChangeTopic[] = [
+  'apis',
+  'policies',
+  'keys',
+  'catalogue',
+  'developers',
+  'settings',
+  'docs',
+  'pages',
+];
 
 /** INCRs the version and publishes the event with it, in one step. KEYS: version; ARGV: channel, payload prefix. */
 const PUBLISH = `
@@ -64,7 +73,9 @@ export class RedisChangeBus implements ChangeBus {
       if (channel === this.channel) this.onMessage(message);
     });
     sub.on('ready', () => {
-      sub.subscribe(this.channel).catch((error: unknown) => options.logger.warn({ err: error }, 'change bus could not subscribe'));
+      sub
+        .subscribe(this.channel)
+        .catch((error: unknown) => options.logger.warn({ err: error }, 'change bus could not subscribe'));
       if (this.down) this.up();
     });
     sub.on('close', () => this.lost());
@@ -136,7 +147,10 @@ export class RedisChangeBus implements ChangeBus {
       const version = raw === null ? 0 : Number(raw);
       // A smaller version means Redis lost its data (restart without persistence): also a change.
       if (this.lastVersion !== null && version !== this.lastVersion) {
-        this.options.logger.info({ version, last_seen: this.lastVersion }, 'change bus: missed change detected by version check');
+        this.options.logger.info(
+          { version, last_seen: this.lastVersion },
+          'change bus: missed change detected by version check',
+        );
         this.lastVersion = version;
         this.deliverAll();
       } else this.lastVersion = version;
@@ -158,7 +172,10 @@ export class RedisChangeBus implements ChangeBus {
   private lost(): void {
     if (this.down || this.closed) return;
     this.down = true;
-    this.options.logger.warn({}, 'change bus: Redis unreachable; re-reading configuration from the database every few seconds until it returns');
+    this.options.logger.warn(
+      {},
+      'change bus: Redis unreachable; re-reading configuration from the database every few seconds until it returns',
+    );
     this.outageTimer = setInterval(() => this.deliverAll(), this.options.outagePollMs ?? 5_000);
     this.outageTimer.unref();
   }

@@ -25,7 +25,8 @@ export function parseRedisUrl(raw: string): RedisTarget {
   const url = new URL(raw);
   const prefix = url.searchParams.get('key_prefix') ?? DEFAULT_KEY_PREFIX;
   url.searchParams.delete('key_prefix');
-  if (!/^[A-Za-z0-9_.:-]*$/.test(prefix)) throw new Error('redis_url key_prefix may hold only letters, digits and _ . : -');
+  if (!/^[A-Za-z0-9_.:-]*$/.test(prefix))
+    throw new Error('redis_url key_prefix may hold only letters, digits and _ . : -');
   return { url: url.toString(), prefix };
 }
 

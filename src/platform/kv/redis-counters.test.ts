@@ -24,7 +24,12 @@ let n = 0;
 
 function store(): RedisCounterStore {
   // A fresh namespace per case, like a fresh MemoryCounterStore.
-  return new RedisCounterStore(client, { prefix: `${prefix}${n++}:`, failMode: 'fail_closed', logger: silent, clock: 'caller' });
+  return new RedisCounterStore(client, {
+    prefix: `${prefix}${n++}:`,
+    failMode: 'fail_closed',
+    logger: silent,
+    clock: 'caller',
+  });
 }
 
 const rate = (limit: number, windowMs: number, key = 'rl:k:r'): RateLimit => ({ key, limit, windowMs });
@@ -49,7 +54,7 @@ void describe('RedisCounterStore', () => {
     client.disconnect();
   });
 
-  void it('keys carry a Redis-Cluster hash tag shared by one key\'s counters', () => {
+  void it("keys carry a Redis-Cluster hash tag shared by one key's counters", () => {
     assert.equal(redisCounterKey('gh:', 'rl:k:key_1'), 'gh:rl:k:{key_1}');
     assert.equal(redisCounterKey('gh:', 'q:k:key_1'), 'gh:q:k:{key_1}');
     assert.equal(redisCounterKey('gh:', 'rl:a:api_1'), 'gh:rl:a:{api_1}');
@@ -116,7 +121,10 @@ void describe('RedisCounterStore', () => {
     assert.deepEqual(await s.peekQuota('q:k:q', 3, 0), { max: 3, used: 0, remaining: 3, resetAt: null });
     const results = [];
     for (const t of [100, 200, 300, 400]) results.push(await s.admit([], quota, t));
-    assert.deepEqual(results.map((r) => r.allowed), [true, true, true, false]);
+    assert.deepEqual(
+      results.map((r) => r.allowed),
+      [true, true, true, false],
+    );
     assert.equal(results[0]!.quota!.resetAt, 1100);
     assert.equal(results[2]!.quota!.remaining, 0);
     assert.deepEqual(await s.peekQuota('q:k:q', 3, 500), { max: 3, used: 3, remaining: 0, resetAt: 1100 });
@@ -150,12 +158,20 @@ void describe('RedisCounterStore', () => {
   });
 
   void it('concurrent admits from several clients never over-admit', async () => {
-    const clients = [client, connectRedis(parseRedisUrl(REDIS_URL), { name: 'c2' }), connectRedis(parseRedisUrl(REDIS_URL), { name: 'c3' })];
+    const clients = [
+      client,
+      connectRedis(parseRedisUrl(REDIS_URL), { name: 'c2' }),
+      connectRedis(parseRedisUrl(REDIS_URL), { name: 'c3' }),
+    ];
     await Promise.all(clients.map((c) => waitReady(c, 3000)));
     const ns = `${prefix}conc:`;
-    const stores = clients.map((c) => new RedisCounterStore(c, { prefix: ns, failMode: 'fail_closed', logger: silent }));
+    const stores = clients.map(
+      (c) => new RedisCounterStore(c, { prefix: ns, failMode: 'fail_closed', logger: silent }),
+    );
     const quota = { key: 'q:k:c', max: 100, periodMs: 60_000 };
-    const all = await Promise.all(Array.from({ length: 600 }, (_, i) => Promise.resolve(stores[i % 3]!.admit([], quota, Date.now()))));
+    const all = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => Promise.resolve(stores[i % 3]!.admit([], quota, Date.now()))),
+    );
     assert.equal(all.filter((d) => d.allowed).length, 100);
     clients[1]!.disconnect();
     clients[2]!.disconnect();
@@ -168,14 +184,30 @@ void describe('RedisCounterStore', () => {
         probe.close(() => resolve(p));
       });
     });
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     try {
-      for (let i = 0; i < 100 && spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
+      for (
+        let i = 0;
+        i < 100 &&
+        spawnSync('redis-cli', ['-p', String(port), 'ping'])
+          .stdout?.toString()
+          .trim() !== 'PONG';
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 50));
       const c = connectRedis(parseRedisUrl(`redis://127.0.0.1:${port}`), { name: 'hung', commandTimeoutMs: 300 });
       c.on('error', () => undefined);
       assert.ok(await waitReady(c, 3000));
       const logged: string[] = [];
-      const logger = { info: (_o: object, m?: string) => void logged.push(m ?? ''), warn: () => undefined, error: (_o: object, m?: string) => void logged.push(m ?? '') };
+      const logger = {
+        info: (_o: object, m?: string) => void logged.push(m ?? ''),
+        warn: () => undefined,
+        error: (_o: object, m?: string) => void logged.push(m ?? ''),
+      };
       const s = new RedisCounterStore(c, { prefix: 'hung:', failMode: 'fail_open', logger });
       const quota = { key: 'q:k:h', max: 1000, periodMs: 60_000 };
       assert.equal((await s.admit([], quota, Date.now())).quota!.remaining, 999);

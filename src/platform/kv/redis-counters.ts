@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import { appError } from '../../shared/errors.js';
-import type { AdmitDecision, CounterStore, QuotaDecision, QuotaLimit, QuotaState, RateDecision, RateLimit } from './counters.js';
+import type {
+  AdmitDecision,
+  CounterStore,
+  QuotaDecision,
+  QuotaLimit,
+  QuotaState,
+  RateDecision,
+  RateLimit,
+} from './counters.js';
 import { MemoryCounterStore } from './memory-counters.js';
 import type { KvLogger } from './redis-connection.js';
 
@@ -248,7 +256,13 @@ export class RedisCounterStore implements CounterStore {
     if (!this.usable()) return this.unavailable(null, () => this.fallback.peekRate(key, limit, windowMs, now));
     try {
       const r = await this.redis.ghPeekRate(this.key(key), this.callerClock ? String(now) : '', limit, windowMs);
-      return { allowed: r[0] === 1, limit, remaining: r[1] as number, resetAt: r[2] as number, retryAfterMs: r[3] as number };
+      return {
+        allowed: r[0] === 1,
+        limit,
+        remaining: r[1] as number,
+        resetAt: r[2] as number,
+        retryAfterMs: r[3] as number,
+      };
     } catch (error) {
       return this.unavailable(error, () => this.fallback.peekRate(key, limit, windowMs, now));
     }
@@ -342,8 +356,19 @@ export class RedisCounterStore implements CounterStore {
     if (quota) {
       const q = 4 + n * 4;
       const resetAt = r[q + 2] as number;
-      quotaDecision = { allowed: r[q] === 1, max: quota.max, remaining: r[q + 1] as number, resetAt: resetAt < 0 ? null : resetAt };
+      quotaDecision = {
+        allowed: r[q] === 1,
+        max: quota.max,
+        remaining: r[q + 1] as number,
+        resetAt: resetAt < 0 ? null : resetAt,
+      };
     }
-    return { allowed: r[0] === 1, refusedRate: r[1] as number, quotaRefused: r[2] === 1, rates: decisions, quota: quotaDecision };
+    return {
+      allowed: r[0] === 1,
+      refusedRate: r[1] as number,
+      quotaRefused: r[2] === 1,
+      rates: decisions,
+      quota: quotaDecision,
+    };
   }
 }

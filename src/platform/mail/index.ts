@@ -1,1 +1,8 @@
-export { createMailer, MailSecretError, type Mailer, type MailMessage, type MailerOptions, type RenderedMail } from './mailer.js';
+export {
+  createMailer,
+  MailSecretError,
+  type Mailer,
+  type MailMessage,
+  type MailerOptions,
+  type RenderedMail,
+} from './mailer.js';

@@ -81,7 +81,14 @@ function splitSubject(rendered: string, template: string): { subject: string; te
   const text = rendered.replace(/^\s+/, '');
   const match = /^Subject:[ \t]*(.*)\r?\n/i.exec(text);
   if (!match) return { subject: template, text: text.trim() + '\n' };
-  return { subject: (match[1] ?? '').trim(), text: text.slice(match[0].length).replace(/^\s*\n/, '').trimEnd() + '\n' };
+  return {
+    subject: (match[1] ?? '').trim(),
+    text:
+      text
+        .slice(match[0].length)
+        .replace(/^\s*\n/, '')
+        .trimEnd() + '\n',
+  };
 }
 
 /** Builds the mailer chosen by config: SMTP through nodemailer, or the log. */
@@ -106,11 +113,19 @@ export function createMailer(options: MailerOptions): Mailer {
     const rendered = (await textEngine.renderFile(message.template, message.data)) as string;
     const { subject, text } = splitSubject(rendered, message.template);
     const hasHtml = roots.some((r) => existsSync(join(r, `${message.template}.html.liquid`)));
-    const html = hasHtml ? ((await htmlEngine.renderFile(`${message.template}.html.liquid`, { ...message.data, subject })) as string) : undefined;
+    const html = hasHtml
+      ? ((await htmlEngine.renderFile(`${message.template}.html.liquid`, { ...message.data, subject })) as string)
+      : undefined;
     if (KEY_SECRET.test(subject) || KEY_SECRET.test(text) || (html !== undefined && KEY_SECRET.test(html))) {
       throw new MailSecretError(message.template);
     }
-    return { to: message.to, from: options.from, subject: subject.replace(/[\r\n]+/g, ' '), text, ...(html !== undefined ? { html } : {}) };
+    return {
+      to: message.to,
+      from: options.from,
+      subject: subject.replace(/[\r\n]+/g, ' '),
+      text,
+      ...(html !== undefined ? { html } : {}),
+    };
   }
 
   return {
@@ -120,11 +135,19 @@ export function createMailer(options: MailerOptions): Mailer {
       const mail = await render(message);
       if (transporter) {
         const info = (await transporter.sendMail(mail)) as { messageId?: string };
-        logger.info({ mail: { to: mail.to, subject: mail.subject, template: message.template, message_id: info.messageId } }, 'email sent');
+        logger.info(
+          { mail: { to: mail.to, subject: mail.subject, template: message.template, message_id: info.messageId } },
+          'email sent',
+        );
       } else {
         // No SMTP configured: the message goes to the log so a single-node install
         // still works (DESIGN §2). It never carries a key secret (checked above).
-        logger.info({ mail: { to: mail.to, from: mail.from, subject: mail.subject, template: message.template, text: mail.text } }, 'email (no SMTP configured; written to the log)');
+        logger.info(
+          {
+            mail: { to: mail.to, from: mail.from, subject: mail.subject, template: message.template, text: mail.text },
+          },
+          'email (no SMTP configured; written to the log)',
+        );
       }
       return mail;
     },

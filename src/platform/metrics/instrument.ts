@@ -16,7 +16,10 @@ interface RecordLike {
 }
 
 /** Wraps a sink so every recorded gateway request is also counted and timed. */
-export function instrumentSink<R extends RecordLike, S extends { record(record: R): void }>(sink: S, metrics: Metrics): S {
+export function instrumentSink<R extends RecordLike, S extends { record(record: R): void }>(
+  sink: S,
+  metrics: Metrics,
+): S {
   const record = (rec: R): void => {
     try {
       metrics.request('gateway', rec.status, rec.latencyMs / 1000);
@@ -76,14 +79,22 @@ export interface ReadinessReport {
  * Adds `/__gatehouse/ready` and `/metrics` to a control-plane surface, plus request
  * counting and timing. Call before `listen`.
  */
-export function addOperationsRoutes(app: FastifyInstance, surface: Surface, metrics: Metrics, readiness: () => Promise<ReadinessReport>): void {
+export function addOperationsRoutes(
+  app: FastifyInstance,
+  surface: Surface,
+  metrics: Metrics,
+  readiness: () => Promise<ReadinessReport>,
+): void {
   app.addHook('onResponse', (request, reply, done) => {
     metrics.request(surface, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   app.get('/__gatehouse/ready', { schema: { hide: true } }, async (_request, reply) => {
     const report = await readiness();
-    return reply.status(report.ready ? 200 : 503).header('cache-control', 'no-store').send(report);
+    return reply
+      .status(report.ready ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(report);
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const { contentType, body } = await metrics.exposition();

@@ -44,7 +44,12 @@ export function startNodeState(options: NodeStateOptions): NodeState {
     const previous = JSON.parse(readFileSync(file, 'utf8')) as NodeHeartbeat;
     if (!previous.clean) {
       logger.warn(
-        { previous_pid: previous.pid, last_heartbeat: new Date(previous.at).toISOString(), unflushed: previous.unflushed, buffered_records: previous.buffered },
+        {
+          previous_pid: previous.pid,
+          last_heartbeat: new Date(previous.at).toISOString(),
+          unflushed: previous.unflushed,
+          buffered_records: previous.buffered,
+        },
         `previous run (pid ${previous.pid}) stopped without a clean shutdown: about ${previous.unflushed} requests recorded before its last heartbeat were never written to analytics (plus any after it)`,
       );
     }

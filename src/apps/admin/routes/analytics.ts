@@ -1,12 +1,21 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { analyticsQuery, recentErrors, statusBreakdown, topConsumers, type AnalyticsGroupBy, type AnalyticsResolution } from '../../../modules/analytics/index.js';
+import {
+  analyticsQuery,
+  recentErrors,
+  statusBreakdown,
+  topConsumers,
+  type AnalyticsGroupBy,
+  type AnalyticsResolution,
+} from '../../../modules/analytics/index.js';
 import { requireRole, type AdminServices } from '../context.js';
 import { ERRORS } from '../schemas.js';
 
 const Range = {
   from: Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 or epoch ms (inclusive)' }),
-  to: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 or epoch ms (exclusive); default now' })),
+  to: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601 or epoch ms (exclusive); default now' }),
+  ),
 };
 const Scope = {
   api_id: Type.Optional(Type.String({ maxLength: 100 })),
@@ -18,7 +27,9 @@ const SeriesQuery = Type.Object({
   ...Range,
   ...Scope,
   resolution: Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day')], { default: 'hour' }),
-  group_by: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('key'), Type.Literal('developer'), Type.Literal('status')])),
+  group_by: Type.Optional(
+    Type.Union([Type.Literal('api'), Type.Literal('key'), Type.Literal('developer'), Type.Literal('status')]),
+  ),
 });
 
 interface SeriesQueryType {
@@ -36,18 +47,43 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
   const read = requireRole('viewer');
   const now = () => String(s.ctx.clock.now());
 
-  app.get<{ Querystring: SeriesQueryType }>('/analytics/requests', { preHandler: read, schema: { tags: ['analytics'], querystring: SeriesQuery, response: ERRORS } }, async (request) => {
-    const q = request.query;
-    return analyticsQuery(s.ctx.db, { from: q.from, to: q.to ?? now(), resolution: q.resolution, apiId: q.api_id, keyId: q.key_id, developerId: q.developer_id, groupBy: q.group_by });
-  });
+  app.get<{ Querystring: SeriesQueryType }>(
+    '/analytics/requests',
+    { preHandler: read, schema: { tags: ['analytics'], querystring: SeriesQuery, response: ERRORS } },
+    async (request) => {
+      const q = request.query;
+      return analyticsQuery(s.ctx.db, {
+        from: q.from,
+        to: q.to ?? now(),
+        resolution: q.resolution,
+        apiId: q.api_id,
+        keyId: q.key_id,
+        developerId: q.developer_id,
+        groupBy: q.group_by,
+      });
+    },
+  );
 
-  const TopQuery = Type.Object({ ...Range, api_id: Scope.api_id, by: Type.Union([Type.Literal('key'), Type.Literal('developer')], { default: 'key' }), limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) });
+  const TopQuery = Type.Object({
+    ...Range,
+    api_id: Scope.api_id,
+    by: Type.Union([Type.Literal('key'), Type.Literal('developer')], { default: 'key' }),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  });
   app.get<{ Querystring: { from: string; to?: string; api_id?: string; by: 'key' | 'developer'; limit: number } }>(
     '/analytics/top-consumers',
     { preHandler: read, schema: { tags: ['analytics'], querystring: TopQuery, response: ERRORS } },
     async (request) => {
       const q = request.query;
-      return { data: await topConsumers(s.ctx.db, { from: q.from, to: q.to ?? now(), by: q.by, limit: q.limit, apiId: q.api_id }) };
+      return {
+        data: await topConsumers(s.ctx.db, {
+          from: q.from,
+          to: q.to ?? now(),
+          by: q.by,
+          limit: q.limit,
+          apiId: q.api_id,
+        }),
+      };
     },
   );
 
@@ -57,14 +93,30 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
     { preHandler: read, schema: { tags: ['analytics'], querystring: StatusQuery, response: ERRORS } },
     async (request) => {
       const q = request.query;
-      return statusBreakdown(s.ctx.db, { from: q.from, to: q.to ?? now(), apiId: q.api_id, keyId: q.key_id, developerId: q.developer_id });
+      return statusBreakdown(s.ctx.db, {
+        from: q.from,
+        to: q.to ?? now(),
+        apiId: q.api_id,
+        keyId: q.key_id,
+        developerId: q.developer_id,
+      });
     },
   );
 
-  const ErrorsQuery = Type.Object({ api_id: Scope.api_id, developer_id: Scope.developer_id, limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) });
+  const ErrorsQuery = Type.Object({
+    api_id: Scope.api_id,
+    developer_id: Scope.developer_id,
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  });
   app.get<{ Querystring: { api_id?: string; developer_id?: string; limit: number } }>(
     '/analytics/errors',
     { preHandler: read, schema: { tags: ['analytics'], querystring: ErrorsQuery, response: ERRORS } },
-    async (request) => ({ data: await recentErrors(s.ctx.db, { apiId: request.query.api_id, developerId: request.query.developer_id, limit: request.query.limit }) }),
+    async (request) => ({
+      data: await recentErrors(s.ctx.db, {
+        apiId: request.query.api_id,
+        developerId: request.query.developer_id,
+        limit: request.query.limit,
+      }),
+    }),
   );
 }

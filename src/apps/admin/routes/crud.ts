@@ -44,7 +44,10 @@ export function registerCrud<C, P, R>(app: FastifyInstance, spec: CrudSpec<C, P,
   );
   app.patch<{ Params: { id: string }; Body: P }>(
     `${path}/:id`,
-    { ...write, schema: { tags: [tag], params: IdParams, body: spec.patchBody, response: { 200: spec.response, ...ERRORS } } },
+    {
+      ...write,
+      schema: { tags: [tag], params: IdParams, body: spec.patchBody, response: { 200: spec.response, ...ERRORS } },
+    },
     async (request) => service.update(actorOf(request), request.params.id, request.body as P),
   );
   app.delete<{ Params: { id: string } }>(

@@ -13,7 +13,10 @@ import { appError } from '../../../shared/errors.js';
 import { actorOf, requireRole } from '../context.js';
 import { ERRORS, ErrorResponse, IdParams, ListOf, PageQuery } from '../schemas.js';
 
-const DocParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), docId: Type.String({ minLength: 1, maxLength: 100 }) });
+const DocParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100 }),
+  docId: Type.String({ minLength: 1, maxLength: 100 }),
+});
 const DOC_ERRORS = { ...ERRORS, 413: ErrorResponse, 422: ErrorResponse };
 
 function sendSource(reply: FastifyReply, source: DocumentationSource): FastifyReply {
@@ -35,11 +38,16 @@ export async function registerDocsRoutes(app: FastifyInstance, docs: DocsService
   const maxBytes = docs.maxBytes;
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxBytes }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxBytes }, (_request, body, done) =>
+      done(null, body),
+    );
 
     // Refuse oversized uploads before reading them when the length is announced, and
     // say which limit applies when a chunked body crosses it.
-    const tooLarge = () => appError('PAYLOAD_TOO_LARGE', `Documentation uploads are limited to ${maxBytes} bytes (docs_max_bytes)`, { max_bytes: maxBytes });
+    const tooLarge = () =>
+      appError('PAYLOAD_TOO_LARGE', `Documentation uploads are limited to ${maxBytes} bytes (docs_max_bytes)`, {
+        max_bytes: maxBytes,
+      });
     scope.setErrorHandler(async (error: FastifyError, request) => {
       if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
       // A chunked body crossed the limit mid-stream. Answering at once and closing with
@@ -97,36 +105,71 @@ export async function registerDocsRoutes(app: FastifyInstance, docs: DocsService
       },
       async (request, reply) => {
         const text = typeof request.body === 'string' ? request.body : '';
-        const result = await docs.put(actorOf(request), request.params.id, { text, format: request.query.format, contentType: request.headers['content-type'] });
+        const result = await docs.put(actorOf(request), request.params.id, {
+          text,
+          format: request.query.format,
+          contentType: request.headers['content-type'],
+        });
         return reply.status(result.created ? 201 : 200).send(result.documentation);
       },
     );
 
     scope.get<{ Params: { id: string }; Querystring: { source?: boolean } }>(
       base,
-      { preHandler: read, schema: { tags: ['documentation'], summary: 'Current documentation: metadata and normalised OpenAPI 3, or ?source=true for the upload as it was', params: IdParams, querystring: DocumentationQuery, response: { 200: DocumentationResponse, ...ERRORS } } },
+      {
+        preHandler: read,
+        schema: {
+          tags: ['documentation'],
+          summary: 'Current documentation: metadata and normalised OpenAPI 3, or ?source=true for the upload as it was',
+          params: IdParams,
+          querystring: DocumentationQuery,
+          response: { 200: DocumentationResponse, ...ERRORS },
+        },
+      },
       async (request, reply) => {
         if (request.query.source) return sendSource(reply, await docs.source(request.params.id));
         return docs.get(request.params.id);
       },
     );
 
-    scope.delete<{ Params: { id: string } }>(base, { preHandler: write, schema: { tags: ['documentation'], params: IdParams, response: ERRORS } }, async (request, reply) => {
-      await docs.remove(actorOf(request), request.params.id);
-      return reply.status(204).send();
-    });
+    scope.delete<{ Params: { id: string } }>(
+      base,
+      { preHandler: write, schema: { tags: ['documentation'], params: IdParams, response: ERRORS } },
+      async (request, reply) => {
+        await docs.remove(actorOf(request), request.params.id);
+        return reply.status(204).send();
+      },
+    );
 
     scope.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>(
       `${base}/versions`,
-      { preHandler: read, schema: { tags: ['documentation'], summary: 'Uploaded versions, newest first', params: IdParams, querystring: PageQuery, response: { 200: ListOf(DocumentationVersion), ...ERRORS } } },
+      {
+        preHandler: read,
+        schema: {
+          tags: ['documentation'],
+          summary: 'Uploaded versions, newest first',
+          params: IdParams,
+          querystring: PageQuery,
+          response: { 200: ListOf(DocumentationVersion), ...ERRORS },
+        },
+      },
       async (request) => docs.versions(request.params.id, request.query),
     );
 
     scope.get<{ Params: { id: string; docId: string }; Querystring: { source?: boolean } }>(
       `${base}/versions/:docId`,
-      { preHandler: read, schema: { tags: ['documentation'], params: DocParams, querystring: DocumentationQuery, response: { 200: DocumentationResponse, ...ERRORS } } },
+      {
+        preHandler: read,
+        schema: {
+          tags: ['documentation'],
+          params: DocParams,
+          querystring: DocumentationQuery,
+          response: { 200: DocumentationResponse, ...ERRORS },
+        },
+      },
       async (request, reply) => {
-        if (request.query.source) return sendSource(reply, await docs.versionSource(request.params.id, request.params.docId));
+        if (request.query.source)
+          return sendSource(reply, await docs.versionSource(request.params.id, request.params.docId));
         return docs.version(request.params.id, request.params.docId);
       },
     );

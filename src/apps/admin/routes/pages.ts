@@ -8,5 +8,12 @@ import { registerCrud } from './crud.js';
  * (viewer reads, admin writes). The body is Markdown, sanitised when the portal renders it.
  */
 export function registerPageRoutes(app: FastifyInstance, ctx: ModuleContext): void {
-  registerCrud(app, { path: '/pages', tag: 'pages', createBody: PageCreateBody, patchBody: PagePatchBody, response: PageResponse, service: createPagesService(ctx) });
+  registerCrud(app, {
+    path: '/pages',
+    tag: 'pages',
+    createBody: PageCreateBody,
+    patchBody: PagePatchBody,
+    response: PageResponse,
+    service: createPagesService(ctx),
+  });
 }

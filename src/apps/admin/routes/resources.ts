@@ -14,7 +14,10 @@ import { actorOf, bearerToken, requireRole, type AdminServices } from '../contex
 import { ERRORS, IdParams, ListOf, PageQuery } from '../schemas.js';
 import { registerCrud } from './crud.js';
 
-const LoginBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+const LoginBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 const TokenResponse = Type.Object({ token: Type.String(), expires_at: Type.Union([Type.String(), Type.Null()]) });
 
 export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): void {
@@ -38,17 +41,33 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   // Personal API tokens for scripts.
   app.post<{ Body: { name: string; expires_in_days?: number } }>(
     '/tokens',
-    { preHandler: read, schema: { tags: ['auth'], body: AdminTokenCreateBody, response: { 201: Type.Object({ id: Type.String(), token: Type.String(), prefix: Type.String() }), ...ERRORS } } },
+    {
+      preHandler: read,
+      schema: {
+        tags: ['auth'],
+        body: AdminTokenCreateBody,
+        response: { 201: Type.Object({ id: Type.String(), token: Type.String(), prefix: Type.String() }), ...ERRORS },
+      },
+    },
     async (request, reply) => {
       const days = request.body.expires_in_days;
-      const created = await s.admins.createToken(request.admin!.id, 'api', request.body.name, days ? days * 86_400_000 : null);
+      const created = await s.admins.createToken(
+        request.admin!.id,
+        'api',
+        request.body.name,
+        days ? days * 86_400_000 : null,
+      );
       return reply.status(201).send(created);
     },
   );
-  app.delete<{ Params: { id: string } }>('/tokens/:id', { preHandler: read, schema: { tags: ['auth'], params: IdParams } }, async (request, reply) => {
-    await s.admins.revokeToken(request.admin!.id, request.params.id);
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/tokens/:id',
+    { preHandler: read, schema: { tags: ['auth'], params: IdParams } },
+    async (request, reply) => {
+      await s.admins.revokeToken(request.admin!.id, request.params.id);
+      return reply.status(204).send();
+    },
+  );
   app.delete('/auth/tokens/current', { preHandler: read, schema: { tags: ['auth'] } }, async (request, reply) => {
     const token = bearerToken(request);
     if (token) await s.admins.revokeTokenValue(token);
@@ -56,39 +75,112 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   });
 
   // --- admin users (owner only) --------------------------------------------
-  app.get('/admins', { preHandler: owner, schema: { tags: ['admins'], response: { 200: Type.Object({ data: Type.Array(AdminResponse) }), ...ERRORS } } }, async () => ({ data: await s.admins.list() }));
-  app.post<{ Body: AdminCreateBody }>('/admins', { preHandler: owner, schema: { tags: ['admins'], body: AdminCreateBody, response: { 201: AdminResponse, ...ERRORS } } }, async (request, reply) =>
-    reply.status(201).send(await s.admins.create(actorOf(request), request.body)),
+  app.get(
+    '/admins',
+    {
+      preHandler: owner,
+      schema: { tags: ['admins'], response: { 200: Type.Object({ data: Type.Array(AdminResponse) }), ...ERRORS } },
+    },
+    async () => ({ data: await s.admins.list() }),
+  );
+  app.post<{ Body: AdminCreateBody }>(
+    '/admins',
+    {
+      preHandler: owner,
+      schema: { tags: ['admins'], body: AdminCreateBody, response: { 201: AdminResponse, ...ERRORS } },
+    },
+    async (request, reply) => reply.status(201).send(await s.admins.create(actorOf(request), request.body)),
   );
 
   // --- configuration objects -------------------------------------------------
-  registerCrud(app, { path: '/apis', tag: 'apis', createBody: ApiCreateBody, patchBody: ApiPatchBody, response: ApiResponse, service: s.apis });
-  registerCrud(app, { path: '/policies', tag: 'policies', createBody: PolicyCreateBody, patchBody: PolicyPatchBody, response: PolicyResponse, service: s.policies });
-  registerCrud(app, { path: '/catalogue', tag: 'catalogue', createBody: CatalogueCreateBody, patchBody: CataloguePatchBody, response: CatalogueResponse, service: s.catalogue });
-  app.get<{ Params: { id: string } }>('/policies/:id/usage', { preHandler: read, schema: { tags: ['policies'], params: IdParams } }, async (request) => s.policies.usage(request.params.id));
+  registerCrud(app, {
+    path: '/apis',
+    tag: 'apis',
+    createBody: ApiCreateBody,
+    patchBody: ApiPatchBody,
+    response: ApiResponse,
+    service: s.apis,
+  });
+  registerCrud(app, {
+    path: '/policies',
+    tag: 'policies',
+    createBody: PolicyCreateBody,
+    patchBody: PolicyPatchBody,
+    response: PolicyResponse,
+    service: s.policies,
+  });
+  registerCrud(app, {
+    path: '/catalogue',
+    tag: 'catalogue',
+    createBody: CatalogueCreateBody,
+    patchBody: CataloguePatchBody,
+    response: CatalogueResponse,
+    service: s.catalogue,
+  });
+  app.get<{ Params: { id: string } }>(
+    '/policies/:id/usage',
+    { preHandler: read, schema: { tags: ['policies'], params: IdParams } },
+    async (request) => s.policies.usage(request.params.id),
+  );
 
   // --- developers -------------------------------------------------------------
-  const DeveloperQuery = Type.Object({ ...PageQuery.properties, status: Type.Optional(Type.String({ maxLength: 20 })), email: Type.Optional(Type.String({ maxLength: 254 })) });
+  const DeveloperQuery = Type.Object({
+    ...PageQuery.properties,
+    status: Type.Optional(Type.String({ maxLength: 20 })),
+    email: Type.Optional(Type.String({ maxLength: 254 })),
+  });
   app.get<{ Querystring: { limit: number; cursor?: string; status?: string; email?: string } }>(
     '/developers',
-    { preHandler: read, schema: { tags: ['developers'], querystring: DeveloperQuery, response: { 200: ListOf(DeveloperResponse), ...ERRORS } } },
+    {
+      preHandler: read,
+      schema: {
+        tags: ['developers'],
+        querystring: DeveloperQuery,
+        response: { 200: ListOf(DeveloperResponse), ...ERRORS },
+      },
+    },
     async (request) => s.developers.list(request.query),
   );
-  app.get<{ Params: { id: string } }>('/developers/:id', { preHandler: read, schema: { tags: ['developers'], params: IdParams, response: { 200: DeveloperResponse, ...ERRORS } } }, async (request) =>
-    s.developers.get(request.params.id),
+  app.get<{ Params: { id: string } }>(
+    '/developers/:id',
+    {
+      preHandler: read,
+      schema: { tags: ['developers'], params: IdParams, response: { 200: DeveloperResponse, ...ERRORS } },
+    },
+    async (request) => s.developers.get(request.params.id),
   );
   app.patch<{ Params: { id: string }; Body: DeveloperAdminPatchBody }>(
     '/developers/:id',
-    { preHandler: write, schema: { tags: ['developers'], params: IdParams, body: DeveloperAdminPatchBody, response: { 200: DeveloperResponse, ...ERRORS } } },
+    {
+      preHandler: write,
+      schema: {
+        tags: ['developers'],
+        params: IdParams,
+        body: DeveloperAdminPatchBody,
+        response: { 200: DeveloperResponse, ...ERRORS },
+      },
+    },
     async (request) => s.developers.adminUpdate(actorOf(request), request.params.id, request.body),
   );
-  app.delete<{ Params: { id: string } }>('/developers/:id', { preHandler: write, schema: { tags: ['developers'], params: IdParams, response: ERRORS } }, async (request, reply) => {
-    await s.developers.remove(actorOf(request), request.params.id);
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/developers/:id',
+    { preHandler: write, schema: { tags: ['developers'], params: IdParams, response: ERRORS } },
+    async (request, reply) => {
+      await s.developers.remove(actorOf(request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
   app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>(
     '/developers/:id/keys',
-    { preHandler: read, schema: { tags: ['developers'], params: IdParams, querystring: PageQuery, response: { 200: ListOf(KeyResponse), ...ERRORS } } },
+    {
+      preHandler: read,
+      schema: {
+        tags: ['developers'],
+        params: IdParams,
+        querystring: PageQuery,
+        response: { 200: ListOf(KeyResponse), ...ERRORS },
+      },
+    },
     async (request) => {
       await s.developers.get(request.params.id);
       return s.keys.list({ developerId: request.params.id, ...request.query });
@@ -96,58 +188,128 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   );
 
   // --- key requests -------------------------------------------------------------
-  const RequestQuery = Type.Object({ ...PageQuery.properties, status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')])), developer_id: Type.Optional(Type.String()) });
+  const RequestQuery = Type.Object({
+    ...PageQuery.properties,
+    status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')])),
+    developer_id: Type.Optional(Type.String()),
+  });
   app.get<{ Querystring: { limit: number; cursor?: string; status?: string; developer_id?: string } }>(
     '/key-requests',
-    { preHandler: read, schema: { tags: ['key-requests'], querystring: RequestQuery, response: { 200: ListOf(KeyRequestResponse), ...ERRORS } } },
+    {
+      preHandler: read,
+      schema: {
+        tags: ['key-requests'],
+        querystring: RequestQuery,
+        response: { 200: ListOf(KeyRequestResponse), ...ERRORS },
+      },
+    },
     async (request) => s.keyRequests.list({ ...request.query, developerId: request.query.developer_id }),
   );
-  app.get<{ Params: { id: string } }>('/key-requests/:id', { preHandler: read, schema: { tags: ['key-requests'], params: IdParams, response: { 200: KeyRequestResponse, ...ERRORS } } }, async (request) =>
-    s.keyRequests.get(request.params.id),
+  app.get<{ Params: { id: string } }>(
+    '/key-requests/:id',
+    {
+      preHandler: read,
+      schema: { tags: ['key-requests'], params: IdParams, response: { 200: KeyRequestResponse, ...ERRORS } },
+    },
+    async (request) => s.keyRequests.get(request.params.id),
   );
-  app.post<{ Params: { id: string } }>('/key-requests/:id/approve', { preHandler: write, schema: { tags: ['key-requests'], params: IdParams, response: { 200: KeyRequestResponse, ...ERRORS } } }, async (request) =>
-    s.keyRequests.approve(actorOf(request), request.params.id),
+  app.post<{ Params: { id: string } }>(
+    '/key-requests/:id/approve',
+    {
+      preHandler: write,
+      schema: { tags: ['key-requests'], params: IdParams, response: { 200: KeyRequestResponse, ...ERRORS } },
+    },
+    async (request) => s.keyRequests.approve(actorOf(request), request.params.id),
   );
   app.post<{ Params: { id: string }; Body: { reason: string } }>(
     '/key-requests/:id/reject',
-    { preHandler: write, schema: { tags: ['key-requests'], params: IdParams, body: RejectBody, response: { 200: KeyRequestResponse, ...ERRORS } } },
+    {
+      preHandler: write,
+      schema: {
+        tags: ['key-requests'],
+        params: IdParams,
+        body: RejectBody,
+        response: { 200: KeyRequestResponse, ...ERRORS },
+      },
+    },
     async (request) => s.keyRequests.reject(actorOf(request), request.params.id, request.body.reason),
   );
 
   // --- keys ----------------------------------------------------------------------
-  const KeyQuery = Type.Object({ ...PageQuery.properties, developer_id: Type.Optional(Type.String()), prefix: Type.Optional(Type.String({ maxLength: 20 })), status: Type.Optional(Type.String({ maxLength: 20 })) });
+  const KeyQuery = Type.Object({
+    ...PageQuery.properties,
+    developer_id: Type.Optional(Type.String()),
+    prefix: Type.Optional(Type.String({ maxLength: 20 })),
+    status: Type.Optional(Type.String({ maxLength: 20 })),
+  });
   app.get<{ Querystring: { limit: number; cursor?: string; developer_id?: string; prefix?: string; status?: string } }>(
     '/keys',
-    { preHandler: read, schema: { tags: ['keys'], querystring: KeyQuery, response: { 200: ListOf(KeyResponse), ...ERRORS } } },
+    {
+      preHandler: read,
+      schema: { tags: ['keys'], querystring: KeyQuery, response: { 200: ListOf(KeyResponse), ...ERRORS } },
+    },
     async (request) => s.keys.list({ ...request.query, developerId: request.query.developer_id }),
   );
-  app.post<{ Body: KeyIssueBody }>('/keys', { preHandler: write, schema: { tags: ['keys'], body: KeyIssueBody, response: { 201: KeyResponse, ...ERRORS } } }, async (request, reply) =>
-    reply.status(201).send(await s.keys.issue(actorOf(request), request.body)),
+  app.post<{ Body: KeyIssueBody }>(
+    '/keys',
+    { preHandler: write, schema: { tags: ['keys'], body: KeyIssueBody, response: { 201: KeyResponse, ...ERRORS } } },
+    async (request, reply) => reply.status(201).send(await s.keys.issue(actorOf(request), request.body)),
   );
-  app.get<{ Params: { id: string } }>('/keys/:id', { preHandler: read, schema: { tags: ['keys'], params: IdParams, response: { 200: KeyResponse, ...ERRORS } } }, async (request) => s.keys.get(request.params.id));
+  app.get<{ Params: { id: string } }>(
+    '/keys/:id',
+    { preHandler: read, schema: { tags: ['keys'], params: IdParams, response: { 200: KeyResponse, ...ERRORS } } },
+    async (request) => s.keys.get(request.params.id),
+  );
   app.patch<{ Params: { id: string }; Body: KeyPatchBody }>(
     '/keys/:id',
-    { preHandler: write, schema: { tags: ['keys'], params: IdParams, body: KeyPatchBody, response: { 200: KeyResponse, ...ERRORS } } },
+    {
+      preHandler: write,
+      schema: { tags: ['keys'], params: IdParams, body: KeyPatchBody, response: { 200: KeyResponse, ...ERRORS } },
+    },
     async (request) => s.keys.update(actorOf(request), request.params.id, request.body),
   );
-  app.delete<{ Params: { id: string } }>('/keys/:id', { preHandler: write, schema: { tags: ['keys'], params: IdParams, response: { 200: KeyResponse, ...ERRORS } } }, async (request) =>
-    s.keys.revoke(actorOf(request), request.params.id),
+  app.delete<{ Params: { id: string } }>(
+    '/keys/:id',
+    { preHandler: write, schema: { tags: ['keys'], params: IdParams, response: { 200: KeyResponse, ...ERRORS } } },
+    async (request) => s.keys.revoke(actorOf(request), request.params.id),
   );
-  app.get<{ Params: { id: string } }>('/keys/:id/limits', { preHandler: read, schema: { tags: ['keys'], params: IdParams } }, async (request) => {
-    await s.keys.load(request.params.id);
-    return s.keyLimits.state(request.params.id);
-  });
-  app.post<{ Params: { id: string } }>('/keys/:id/reset-quota', { preHandler: write, schema: { tags: ['keys'], params: IdParams } }, async (request) => {
-    await s.keys.load(request.params.id);
-    await s.keyLimits.resetQuota(request.params.id);
-    await recordAudit(s.ctx.db, actorOf(request), { action: 'key.quota_reset', objectType: 'key', objectId: request.params.id }, s.ctx.clock.now());
-    return s.keyLimits.state(request.params.id);
-  });
+  app.get<{ Params: { id: string } }>(
+    '/keys/:id/limits',
+    { preHandler: read, schema: { tags: ['keys'], params: IdParams } },
+    async (request) => {
+      await s.keys.load(request.params.id);
+      return s.keyLimits.state(request.params.id);
+    },
+  );
+  app.post<{ Params: { id: string } }>(
+    '/keys/:id/reset-quota',
+    { preHandler: write, schema: { tags: ['keys'], params: IdParams } },
+    async (request) => {
+      await s.keys.load(request.params.id);
+      await s.keyLimits.resetQuota(request.params.id);
+      await recordAudit(
+        s.ctx.db,
+        actorOf(request),
+        { action: 'key.quota_reset', objectType: 'key', objectId: request.params.id },
+        s.ctx.clock.now(),
+      );
+      return s.keyLimits.state(request.params.id);
+    },
+  );
 
   // --- settings and audit ----------------------------------------------------------------
-  app.get('/settings', { preHandler: read, schema: { tags: ['settings'], response: { 200: SettingsResponse, ...ERRORS } } }, async () => s.settings.get());
-  app.patch<{ Body: Partial<PortalSettings> }>('/settings', { preHandler: write, schema: { tags: ['settings'], body: SettingsPatchBody, response: { 200: SettingsResponse, ...ERRORS } } }, async (request) =>
-    s.settings.update(actorOf(request), request.body),
+  app.get(
+    '/settings',
+    { preHandler: read, schema: { tags: ['settings'], response: { 200: SettingsResponse, ...ERRORS } } },
+    async () => s.settings.get(),
+  );
+  app.patch<{ Body: Partial<PortalSettings> }>(
+    '/settings',
+    {
+      preHandler: write,
+      schema: { tags: ['settings'], body: SettingsPatchBody, response: { 200: SettingsResponse, ...ERRORS } },
+    },
+    async (request) => s.settings.update(actorOf(request), request.body),
   );
 
   const AuditQuery = Type.Object({
@@ -158,20 +320,37 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
     actor_id: Type.Optional(Type.String({ maxLength: 100 })),
     action: Type.Optional(Type.String({ maxLength: 100 })),
   });
-  app.get<{ Querystring: { limit: number; cursor?: string; object_type?: string; object_id?: string; actor_id?: string; action?: string } }>(
-    '/audit-events',
-    { preHandler: read, schema: { tags: ['audit'], querystring: AuditQuery } },
-    async (request) => {
-      const q = request.query;
-      const rows = await listAudit(s.ctx.db, { limit: q.limit, before: q.cursor, objectType: q.object_type, objectId: q.object_id, actorId: q.actor_id, action: q.action });
-      const more = rows.length > q.limit;
-      const kept = more ? rows.slice(0, q.limit) : rows;
-      return { data: kept.map(presentAudit), next_cursor: more ? (kept[kept.length - 1]?.id ?? null) : null };
-    },
-  );
+  app.get<{
+    Querystring: {
+      limit: number;
+      cursor?: string;
+      object_type?: string;
+      object_id?: string;
+      actor_id?: string;
+      action?: string;
+    };
+  }>('/audit-events', { preHandler: read, schema: { tags: ['audit'], querystring: AuditQuery } }, async (request) => {
+    const q = request.query;
+    const rows = await listAudit(s.ctx.db, {
+      limit: q.limit,
+      before: q.cursor,
+      objectType: q.object_type,
+      objectId: q.object_id,
+      actorId: q.actor_id,
+      action: q.action,
+    });
+    const more = rows.length > q.limit;
+    const kept = more ? rows.slice(0, q.limit) : rows;
+    return { data: kept.map(presentAudit), next_cursor: more ? (kept[kept.length - 1]?.id ?? null) : null };
+  });
 
   // Nothing in the product may edit or delete audit events.
-  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'POST'], url: '/audit-events', preHandler: read, handler: () => {
-    throw appError('METHOD_NOT_ALLOWED', 'Audit events cannot be changed');
-  } });
+  app.route({
+    method: ['PUT', 'PATCH', 'DELETE', 'POST'],
+    url: '/audit-events',
+    preHandler: read,
+    handler: () => {
+      throw appError('METHOD_NOT_ALLOWED', 'Audit events cannot be changed');
+    },
+  });
 }

@@ -1,6 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { DeliveryResponse, WebhookCreateBody, WebhookPatchBody, WebhookResponse } from '../../../modules/webhooks/index.js';
+import {
+  DeliveryResponse,
+  WebhookCreateBody,
+  WebhookPatchBody,
+  WebhookResponse,
+} from '../../../modules/webhooks/index.js';
 import { analyticsCsv } from '../analytics-csv.js';
 import { actorOf, requireRole, type AdminServices } from '../context.js';
 import { ERRORS, IdParams, ListOf, PageQuery } from '../schemas.js';
@@ -15,34 +20,73 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
 
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
     '/webhooks',
-    { preHandler: read, schema: { tags: ['webhooks'], querystring: PageQuery, response: { 200: ListOf(WebhookResponse), ...ERRORS } } },
+    {
+      preHandler: read,
+      schema: { tags: ['webhooks'], querystring: PageQuery, response: { 200: ListOf(WebhookResponse), ...ERRORS } },
+    },
     async (request) => s.webhooks.list(request.query),
   );
   app.post<{ Body: WebhookCreateBody }>(
     '/webhooks',
-    { preHandler: write, schema: { tags: ['webhooks'], body: WebhookCreateBody, response: { 201: WebhookResponse, ...ERRORS } } },
+    {
+      preHandler: write,
+      schema: { tags: ['webhooks'], body: WebhookCreateBody, response: { 201: WebhookResponse, ...ERRORS } },
+    },
     async (request, reply) => reply.status(201).send(await s.webhooks.create(actorOf(request), request.body)),
   );
-  app.get<{ Params: { id: string } }>('/webhooks/:id', { preHandler: read, schema: { tags: ['webhooks'], params: IdParams, response: { 200: WebhookResponse, ...ERRORS } } }, async (request) =>
-    s.webhooks.get(request.params.id),
+  app.get<{ Params: { id: string } }>(
+    '/webhooks/:id',
+    {
+      preHandler: read,
+      schema: { tags: ['webhooks'], params: IdParams, response: { 200: WebhookResponse, ...ERRORS } },
+    },
+    async (request) => s.webhooks.get(request.params.id),
   );
   app.patch<{ Params: { id: string }; Body: WebhookPatchBody }>(
     '/webhooks/:id',
-    { preHandler: write, schema: { tags: ['webhooks'], params: IdParams, body: WebhookPatchBody, response: { 200: WebhookResponse, ...ERRORS } } },
+    {
+      preHandler: write,
+      schema: {
+        tags: ['webhooks'],
+        params: IdParams,
+        body: WebhookPatchBody,
+        response: { 200: WebhookResponse, ...ERRORS },
+      },
+    },
     async (request) => s.webhooks.update(actorOf(request), request.params.id, request.body),
   );
-  app.delete<{ Params: { id: string } }>('/webhooks/:id', { preHandler: write, schema: { tags: ['webhooks'], params: IdParams, response: ERRORS } }, async (request, reply) => {
-    await s.webhooks.remove(actorOf(request), request.params.id);
-    return reply.status(204).send();
-  });
-  app.post<{ Params: { id: string } }>('/webhooks/:id/ping', { preHandler: write, schema: { tags: ['webhooks'], params: IdParams, response: { 202: DeliveryResponse, ...ERRORS } } }, async (request, reply) =>
-    reply.status(202).send(await s.webhooks.ping(actorOf(request), request.params.id)),
+  app.delete<{ Params: { id: string } }>(
+    '/webhooks/:id',
+    { preHandler: write, schema: { tags: ['webhooks'], params: IdParams, response: ERRORS } },
+    async (request, reply) => {
+      await s.webhooks.remove(actorOf(request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
+  app.post<{ Params: { id: string } }>(
+    '/webhooks/:id/ping',
+    {
+      preHandler: write,
+      schema: { tags: ['webhooks'], params: IdParams, response: { 202: DeliveryResponse, ...ERRORS } },
+    },
+    async (request, reply) => reply.status(202).send(await s.webhooks.ping(actorOf(request), request.params.id)),
   );
 
-  const DeliveryQuery = Type.Object({ ...PageQuery.properties, status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')])) });
+  const DeliveryQuery = Type.Object({
+    ...PageQuery.properties,
+    status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')])),
+  });
   app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string; status?: string } }>(
     '/webhooks/:id/deliveries',
-    { preHandler: read, schema: { tags: ['webhooks'], params: IdParams, querystring: DeliveryQuery, response: { 200: ListOf(DeliveryResponse), ...ERRORS } } },
+    {
+      preHandler: read,
+      schema: {
+        tags: ['webhooks'],
+        params: IdParams,
+        querystring: DeliveryQuery,
+        response: { 200: ListOf(DeliveryResponse), ...ERRORS },
+      },
+    },
     async (request) => {
       await s.webhooks.get(request.params.id);
       return s.webhooks.deliveries({ webhookId: request.params.id, ...request.query });
@@ -50,7 +94,10 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   );
   app.post<{ Params: { id: string } }>(
     '/webhook-deliveries/:id/retry',
-    { preHandler: write, schema: { tags: ['webhooks'], params: IdParams, response: { 202: DeliveryResponse, ...ERRORS } } },
+    {
+      preHandler: write,
+      schema: { tags: ['webhooks'], params: IdParams, response: { 202: DeliveryResponse, ...ERRORS } },
+    },
     async (request, reply) => reply.status(202).send(await s.webhooks.redeliver(actorOf(request), request.params.id)),
   );
 
@@ -62,9 +109,21 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
     api_id: Type.Optional(Type.String({ maxLength: 100 })),
     key_id: Type.Optional(Type.String({ maxLength: 100 })),
     developer_id: Type.Optional(Type.String({ maxLength: 100 })),
-    group_by: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('key'), Type.Literal('developer'), Type.Literal('status')])),
+    group_by: Type.Optional(
+      Type.Union([Type.Literal('api'), Type.Literal('key'), Type.Literal('developer'), Type.Literal('status')]),
+    ),
   });
-  app.get<{ Querystring: { from: string; to?: string; resolution: 'minute' | 'hour' | 'day'; api_id?: string; key_id?: string; developer_id?: string; group_by?: 'api' | 'key' | 'developer' | 'status' } }>(
+  app.get<{
+    Querystring: {
+      from: string;
+      to?: string;
+      resolution: 'minute' | 'hour' | 'day';
+      api_id?: string;
+      key_id?: string;
+      developer_id?: string;
+      group_by?: 'api' | 'key' | 'developer' | 'status';
+    };
+  }>(
     '/analytics/requests.csv',
     { preHandler: read, schema: { tags: ['analytics'], querystring: CsvQuery, produces: ['text/csv'] } },
     async (request, reply) => {
@@ -78,7 +137,10 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
         developerId: q.developer_id,
         groupBy: q.group_by,
       });
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="gatehouse-requests.csv"').send(csv);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="gatehouse-requests.csv"')
+        .send(csv);
     },
   );
 }

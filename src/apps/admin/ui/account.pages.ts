@@ -3,7 +3,20 @@ import { AdminCreateBody, AdminTokenCreateBody } from '../../../modules/admins/i
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from '../../../platform/http/index.js';
 import { appError, isAppError } from '../../../shared/errors.js';
 import { actorOf } from '../context.js';
-import { checked, compact, flash, int, optionalText, problemsOf, render, safeNext, text, uiRole, type FormBody, type UiDeps } from './support.js';
+import {
+  checked,
+  compact,
+  flash,
+  int,
+  optionalText,
+  problemsOf,
+  render,
+  safeNext,
+  text,
+  uiRole,
+  type FormBody,
+  type UiDeps,
+} from './support.js';
 
 /** Sign-in, sign-out, the dashboard, one's own account and tokens, and admin users (owner). */
 export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
@@ -20,7 +33,8 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
     const email = text(request.body, 'email');
     const password = text(request.body, 'password');
     const next = safeNext(text(request.body, 'next'));
-    const again = (message: string, status: number) => render(deps, request, reply, 'login', { title: 'Sign in', next, values: { email }, error: message }, status);
+    const again = (message: string, status: number) =>
+      render(deps, request, reply, 'login', { title: 'Sign in', next, values: { email }, error: message }, status);
     if (!email || !password) return again('Enter your email and password.', 400);
     try {
       await deps.throttle.check(email, request.ip);
@@ -63,14 +77,24 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
     ]);
     return render(deps, request, reply, 'dashboard', {
       title: 'Dashboard',
-      counts: { apis: apis.data.length, policies: policies.data.length, entries: entries.data.length, developers: developers.data.length },
+      counts: {
+        apis: apis.data.length,
+        policies: policies.data.length,
+        entries: entries.data.length,
+        developers: developers.data.length,
+      },
       more: { apis: apis.next_cursor !== null, developers: developers.next_cursor !== null },
       pending: pending.data,
     });
   });
 
   // --- own account ----------------------------------------------------------------
-  async function accountPage(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
+  async function accountPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
     const tokens = await s.admins.listTokens(request.admin!.id);
     return render(deps, request, reply, 'account', { title: 'Your account', tokens, ...extra }, status);
   }
@@ -79,7 +103,8 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
 
   app.post<{ Body: FormBody }>('/account/password', read, async (request, reply) => {
     const next = text(request.body, 'password');
-    if (next !== text(request.body, 'password_confirm')) return accountPage(request, reply, { password_error: 'The two new passwords differ.' }, 400);
+    if (next !== text(request.body, 'password_confirm'))
+      return accountPage(request, reply, { password_error: 'The two new passwords differ.' }, 400);
     try {
       await s.admins.changePassword(request.admin!.id, text(request.body, 'current_password'), next);
     } catch (error) {
@@ -88,7 +113,12 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
       throw error;
     }
     // Every session ended with the change; start a fresh one for this browser.
-    const { token } = await s.admins.createToken(request.admin!.id, 'session', 'admin dashboard', s.admins.sessionTtlMs());
+    const { token } = await s.admins.createToken(
+      request.admin!.id,
+      'session',
+      'admin dashboard',
+      s.admins.sessionTtlMs(),
+    );
     setSessionCookie(request, reply, deps.web, token);
     flash(reply, 'success', 'Password changed. Other sessions were signed out.');
     return reply.redirect('/account');
@@ -96,7 +126,10 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
 
   app.post<{ Body: FormBody }>('/account/tokens', read, async (request, reply) => {
     try {
-      const body = checked<AdminTokenCreateBody>(AdminTokenCreateBody, compact({ name: text(request.body, 'name'), expires_in_days: int(request.body, 'expires_in_days') }));
+      const body = checked<AdminTokenCreateBody>(
+        AdminTokenCreateBody,
+        compact({ name: text(request.body, 'name'), expires_in_days: int(request.body, 'expires_in_days') }),
+      );
       const days = body.expires_in_days;
       const created = await s.admins.createToken(request.admin!.id, 'api', body.name, days ? days * 86_400_000 : null);
       // Shown once, in this response only; never stored in a cookie or flash.
@@ -115,23 +148,50 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
   });
 
   // --- admin users (owner) --------------------------------------------------------------
-  async function adminsPage(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
-    return render(deps, request, reply, 'admins', { title: 'Admin users', admins: await s.admins.list(), values: {}, errors: {}, ...extra }, status);
+  async function adminsPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    return render(
+      deps,
+      request,
+      reply,
+      'admins',
+      { title: 'Admin users', admins: await s.admins.list(), values: {}, errors: {}, ...extra },
+      status,
+    );
   }
 
   app.get('/admins', owner, async (request, reply) => adminsPage(request, reply));
 
   app.post<{ Body: FormBody }>('/admins', owner, async (request, reply) => {
-    const values = { email: text(request.body, 'email'), name: optionalText(request.body, 'name'), password: text(request.body, 'password'), role: text(request.body, 'role') };
+    const values = {
+      email: text(request.body, 'email'),
+      name: optionalText(request.body, 'name'),
+      password: text(request.body, 'password'),
+      role: text(request.body, 'role'),
+    };
     try {
       const body = checked<AdminCreateBody>(AdminCreateBody, compact(values));
       await s.admins.create(actorOf(request), body);
     } catch (error) {
       const problems = problemsOf(error);
-      if (problems) return adminsPage(request, reply, { values: { ...values, password: '' }, errors: problems.fields, error: problems.message }, 400);
+      if (problems)
+        return adminsPage(
+          request,
+          reply,
+          { values: { ...values, password: '' }, errors: problems.fields, error: problems.message },
+          400,
+        );
       throw error;
     }
-    flash(reply, 'success', `Admin ${values.email} created. Give them their password through a safe channel; they can change it under "Your account".`);
+    flash(
+      reply,
+      'success',
+      `Admin ${values.email} created. Give them their password through a safe channel; they can change it under "Your account".`,
+    );
     return reply.redirect('/admins');
   });
 
@@ -140,7 +200,14 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
     const status = text(request.body, 'status');
     if (role && !['owner', 'admin', 'viewer'].includes(role)) throw appError('VALIDATION_FAILED', 'Unknown role');
     if (status && !['active', 'inactive'].includes(status)) throw appError('VALIDATION_FAILED', 'Unknown status');
-    await s.admins.update(actorOf(request), request.params.id, compact({ role: (role || undefined) as 'owner' | 'admin' | 'viewer' | undefined, status: (status || undefined) as 'active' | 'inactive' | undefined }));
+    await s.admins.update(
+      actorOf(request),
+      request.params.id,
+      compact({
+        role: (role || undefined) as 'owner' | 'admin' | 'viewer' | undefined,
+        status: (status || undefined) as 'active' | 'inactive' | undefined,
+      }),
+    );
     flash(reply, 'success', 'Admin updated.');
     return reply.redirect('/admins');
   });

@@ -6,7 +6,21 @@ import { PolicyCreateBody, PolicyPatchBody, type PolicyResponse } from '../../..
 import { appError, isAppError } from '../../../shared/errors.js';
 import { actorOf } from '../context.js';
 import { fieldsToText, textToFields } from './fields-editor.js';
-import { all, checkbox, checked, flash, int, lines, optionalText, problemsOf, render, text, uiRole, type FormBody, type UiDeps } from './support.js';
+import {
+  all,
+  checkbox,
+  checked,
+  flash,
+  int,
+  lines,
+  optionalText,
+  problemsOf,
+  render,
+  text,
+  uiRole,
+  type FormBody,
+  type UiDeps,
+} from './support.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -18,7 +32,10 @@ function parseAllowedUrls(linesOf: string[]): { path: string; methods: string[] 
   return linesOf.map((l) => {
     const match = /^([A-Za-z,*]+)\s+(\S.*)$/.exec(l);
     if (!match) return { path: l, methods: [] };
-    const methods = (match[1] ?? '').toUpperCase().split(',').filter((m) => m !== '' && m !== '*');
+    const methods = (match[1] ?? '')
+      .toUpperCase()
+      .split(',')
+      .filter((m) => m !== '' && m !== '*');
     return { path: (match[2] ?? '').trim(), methods };
   });
 }
@@ -48,9 +65,36 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     };
   }
 
-  async function apiForm(request: Req, reply: Rep, api: ApiResponse | null, values: Record<string, unknown>, extra: Record<string, unknown> = {}, status = 200) {
-    const usage = api ? await s.policies.list({ limit: 200 }).then((p) => p.data.filter((pol) => pol.access_rights.some((r) => r.api_id === api.id))) : [];
-    return render(deps, request, reply, 'api-form', { title: api ? `API ${api.name}` : 'New API', api, values, errors: {}, used_by: usage, gateway_url: deps.gatewayUrl, methods: METHODS, ...extra }, status);
+  async function apiForm(
+    request: Req,
+    reply: Rep,
+    api: ApiResponse | null,
+    values: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    const usage = api
+      ? await s.policies
+          .list({ limit: 200 })
+          .then((p) => p.data.filter((pol) => pol.access_rights.some((r) => r.api_id === api.id)))
+      : [];
+    return render(
+      deps,
+      request,
+      reply,
+      'api-form',
+      {
+        title: api ? `API ${api.name}` : 'New API',
+        api,
+        values,
+        errors: {},
+        used_by: usage,
+        gateway_url: deps.gatewayUrl,
+        methods: METHODS,
+        ...extra,
+      },
+      status,
+    );
   }
 
   app.get<{ Querystring: { cursor?: string } }>('/apis', read, async (request, reply) => {
@@ -58,7 +102,15 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     return render(deps, request, reply, 'apis', { title: 'APIs', apis: page.data, next_cursor: page.next_cursor });
   });
   app.get('/apis/new', write, async (request, reply) =>
-    apiForm(request, reply, null, { strip_listen_path: true, auth: 'key', rate: 0, per: 1, upstream_timeout_ms: 30_000, active: false, key_query_param: '' }),
+    apiForm(request, reply, null, {
+      strip_listen_path: true,
+      auth: 'key',
+      rate: 0,
+      per: 1,
+      upstream_timeout_ms: 30_000,
+      active: false,
+      key_query_param: '',
+    }),
   );
   app.post<{ Body: FormBody }>('/apis', write, async (request, reply) => {
     const values = apiValues(request.body);
@@ -80,12 +132,24 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     const api = await s.apis.get(request.params.id);
     const values = apiValues(request.body);
     try {
-      const updated = await s.apis.update(actorOf(request), api.id, checked<ApiPatchBody>(ApiPatchBody, { ...values, version: int(request.body, 'version') }));
+      const updated = await s.apis.update(
+        actorOf(request),
+        api.id,
+        checked<ApiPatchBody>(ApiPatchBody, { ...values, version: int(request.body, 'version') }),
+      );
       flash(reply, 'success', `API "${updated.name}" saved.`);
       return reply.redirect(`/apis/${encodeURIComponent(api.id)}`);
     } catch (error) {
       const p = problemsOf(error);
-      if (p) return apiForm(request, reply, api, values, { errors: p.fields, error: p.message }, isAppError(error) ? error.status : 400);
+      if (p)
+        return apiForm(
+          request,
+          reply,
+          api,
+          values,
+          { errors: p.fields, error: p.message },
+          isAppError(error) ? error.status : 400,
+        );
       throw error;
     }
   });
@@ -117,19 +181,47 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     if (!METHODS.includes(method)) throw appError('VALIDATION_FAILED', 'Unknown method');
     const sub = text(request.body, 'path').replace(/^\/+/, '');
     const key = text(request.body, 'key');
-    if (!deps.gatewayUrl) return apiForm(request, reply, api, { ...api, key_query_param: api.key_query_param ?? '' }, { test: { error: 'No gateway runs in this process and none is configured (GATEHOUSE_PUBLIC_GATEWAY_URL).' } });
+    if (!deps.gatewayUrl)
+      return apiForm(
+        request,
+        reply,
+        api,
+        { ...api, key_query_param: api.key_query_param ?? '' },
+        { test: { error: 'No gateway runs in this process and none is configured (GATEHOUSE_PUBLIC_GATEWAY_URL).' } },
+      );
     const url = `${deps.gatewayUrl.replace(/\/+$/, '')}${api.listen_path}${sub}`;
     const started = Date.now();
     let test: Record<string, unknown>;
     try {
-      const res = await fetch(url, { method, headers: key ? { 'x-api-key': key } : {}, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, {
+        method,
+        headers: key ? { 'x-api-key': key } : {},
+        redirect: 'manual',
+        signal: AbortSignal.timeout(10_000),
+      });
       const bodyText = method === 'HEAD' ? '' : await res.text();
-      const headers = [...res.headers.entries()].filter(([k]) => k.startsWith('x-') || k === 'content-type' || k === 'retry-after').map(([k, v]) => ({ name: k, value: v }));
-      test = { url, method, status: res.status, ms: Date.now() - started, headers, body: bodyText.slice(0, 4000), truncated: bodyText.length > 4000 };
+      const headers = [...res.headers.entries()]
+        .filter(([k]) => k.startsWith('x-') || k === 'content-type' || k === 'retry-after')
+        .map(([k, v]) => ({ name: k, value: v }));
+      test = {
+        url,
+        method,
+        status: res.status,
+        ms: Date.now() - started,
+        headers,
+        body: bodyText.slice(0, 4000),
+        truncated: bodyText.length > 4000,
+      };
     } catch (error) {
       test = { url, method, error: `The gateway could not be reached: ${(error as Error).message}` };
     }
-    return apiForm(request, reply, api, { ...api, key_query_param: api.key_query_param ?? '' }, { test, test_values: { method, path: sub } });
+    return apiForm(
+      request,
+      reply,
+      api,
+      { ...api, key_query_param: api.key_query_param ?? '' },
+      { test, test_values: { method, path: sub } },
+    );
   });
 
   // ── Policies ──────────────────────────────────────────────────────────────────
@@ -149,30 +241,83 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
       key_expires_in: int(body, 'key_expires_in') ?? 0,
       access_rights: rights,
       active: checkbox(body, 'active'),
-      tags: text(body, 'tags').split(',').map((t) => t.trim()).filter((t) => t !== ''),
+      tags: text(body, 'tags')
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== ''),
     };
   }
 
-  async function policyForm(request: Req, reply: Rep, policy: PolicyResponse | null, values: ReturnType<typeof policyValues> | PolicyResponse, extra: Record<string, unknown> = {}, status = 200) {
+  async function policyForm(
+    request: Req,
+    reply: Rep,
+    policy: PolicyResponse | null,
+    values: ReturnType<typeof policyValues> | PolicyResponse,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
     const apis = await all((o) => s.apis.list(o));
     const rights = new Map(values.access_rights.map((r) => [r.api_id, r]));
     const rows = apis.map((a) => {
       const right = rights.get(a.id);
-      return { id: a.id, name: a.name, listen_path: a.listen_path, active: a.active, checked: right !== undefined, urls: allowedUrlsText(right?.allowed_urls ?? []) };
+      return {
+        id: a.id,
+        name: a.name,
+        listen_path: a.listen_path,
+        active: a.active,
+        checked: right !== undefined,
+        urls: allowedUrlsText(right?.allowed_urls ?? []),
+      };
     });
     const usage = policy ? await s.policies.usage(policy.id) : null;
-    const entries = usage && usage.catalogue_ids.length > 0 ? (await all((o) => s.catalogue.list(o))).filter((e) => usage.catalogue_ids.includes(e.id)) : [];
-    return render(deps, request, reply, 'policy-form', { title: policy ? `Policy ${policy.name}` : 'New policy', policy, values: { ...values, tags: values.tags.join(', ') }, api_rows: rows, usage, entries, errors: {}, ...extra }, status);
+    const entries =
+      usage && usage.catalogue_ids.length > 0
+        ? (await all((o) => s.catalogue.list(o))).filter((e) => usage.catalogue_ids.includes(e.id))
+        : [];
+    return render(
+      deps,
+      request,
+      reply,
+      'policy-form',
+      {
+        title: policy ? `Policy ${policy.name}` : 'New policy',
+        policy,
+        values: { ...values, tags: values.tags.join(', ') },
+        api_rows: rows,
+        usage,
+        entries,
+        errors: {},
+        ...extra,
+      },
+      status,
+    );
   }
 
   app.get<{ Querystring: { cursor?: string } }>('/policies', read, async (request, reply) => {
     const page = await s.policies.list({ limit: 50, cursor: request.query.cursor });
     const apis = new Map((await all((o) => s.apis.list(o))).map((a) => [a.id, a.name]));
-    const rows = page.data.map((p) => ({ ...p, api_names: p.access_rights.map((r) => apis.get(r.api_id) ?? r.api_id) }));
-    return render(deps, request, reply, 'policies', { title: 'Policies', policies: rows, next_cursor: page.next_cursor });
+    const rows = page.data.map((p) => ({
+      ...p,
+      api_names: p.access_rights.map((r) => apis.get(r.api_id) ?? r.api_id),
+    }));
+    return render(deps, request, reply, 'policies', {
+      title: 'Policies',
+      policies: rows,
+      next_cursor: page.next_cursor,
+    });
   });
   app.get('/policies/new', write, async (request, reply) =>
-    policyForm(request, reply, null, { name: '', rate: 100, per: 60, quota_max: -1, quota_renewal_rate: 86_400, key_expires_in: 0, access_rights: [], active: true, tags: [] }),
+    policyForm(request, reply, null, {
+      name: '',
+      rate: 100,
+      per: 60,
+      quota_max: -1,
+      quota_renewal_rate: 86_400,
+      key_expires_in: 0,
+      access_rights: [],
+      active: true,
+      tags: [],
+    }),
   );
   app.post<{ Body: FormBody }>('/policies', write, async (request, reply) => {
     const values = policyValues(request.body, await all((o) => s.apis.list(o)));
@@ -194,12 +339,24 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     const policy = await s.policies.get(request.params.id);
     const values = policyValues(request.body, await all((o) => s.apis.list(o)));
     try {
-      await s.policies.update(actorOf(request), policy.id, checked<PolicyPatchBody>(PolicyPatchBody, { ...values, version: int(request.body, 'version') }));
+      await s.policies.update(
+        actorOf(request),
+        policy.id,
+        checked<PolicyPatchBody>(PolicyPatchBody, { ...values, version: int(request.body, 'version') }),
+      );
       flash(reply, 'success', `Policy "${values.name}" saved; every key that uses it changed at once.`);
       return reply.redirect(`/policies/${encodeURIComponent(policy.id)}`);
     } catch (error) {
       const p = problemsOf(error);
-      if (p) return policyForm(request, reply, policy, values, { errors: p.fields, error: p.message }, isAppError(error) ? error.status : 400);
+      if (p)
+        return policyForm(
+          request,
+          reply,
+          policy,
+          values,
+          { errors: p.fields, error: p.message },
+          isAppError(error) ? error.status : 400,
+        );
       throw error;
     }
   });
@@ -236,24 +393,58 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     return { ...rest, key_request_fields: textToFields(fieldsText, 'key_request_fields') };
   }
 
-  async function entryForm(request: Req, reply: Rep, entry: CatalogueResponse | null, values: Record<string, unknown>, extra: Record<string, unknown> = {}, status = 200) {
+  async function entryForm(
+    request: Req,
+    reply: Rep,
+    entry: CatalogueResponse | null,
+    values: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
     const policies = await all((o) => s.policies.list(o));
-    return render(deps, request, reply, 'entry-form', { title: entry ? `Catalogue entry ${entry.name}` : 'New catalogue entry', entry, values, policies, errors: {}, docs_enabled: deps.importDocs !== null, ...extra }, status);
+    return render(
+      deps,
+      request,
+      reply,
+      'entry-form',
+      {
+        title: entry ? `Catalogue entry ${entry.name}` : 'New catalogue entry',
+        entry,
+        values,
+        policies,
+        errors: {},
+        docs_enabled: deps.importDocs !== null,
+        ...extra,
+      },
+      status,
+    );
   }
 
   app.get<{ Querystring: { cursor?: string } }>('/catalogue', read, async (request, reply) => {
     const page = await s.catalogue.list({ limit: 50, cursor: request.query.cursor });
     const policies = new Map((await all((o) => s.policies.list(o))).map((p) => [p.id, p.name]));
-    return render(deps, request, reply, 'catalogue', { title: 'Catalogue', entries: page.data.map((e) => ({ ...e, policy_name: policies.get(e.policy_id) ?? e.policy_id })), next_cursor: page.next_cursor });
+    return render(deps, request, reply, 'catalogue', {
+      title: 'Catalogue',
+      entries: page.data.map((e) => ({ ...e, policy_name: policies.get(e.policy_id) ?? e.policy_id })),
+      next_cursor: page.next_cursor,
+    });
   });
   app.get('/catalogue/new', write, async (request, reply) => {
     const settings = await s.settings.get();
-    return entryForm(request, reply, null, { approval: settings.default_approval, visibility: 'public', key_request_fields_text: '', allow_multiple_keys: false });
+    return entryForm(request, reply, null, {
+      approval: settings.default_approval,
+      visibility: 'public',
+      key_request_fields_text: '',
+      allow_multiple_keys: false,
+    });
   });
   app.post<{ Body: FormBody }>('/catalogue', write, async (request, reply) => {
     const values = entryValues(request.body);
     try {
-      const created = await s.catalogue.create(actorOf(request), checked<CatalogueCreateBody>(CatalogueCreateBody, entryBody(values)));
+      const created = await s.catalogue.create(
+        actorOf(request),
+        checked<CatalogueCreateBody>(CatalogueCreateBody, entryBody(values)),
+      );
       flash(reply, 'success', `Catalogue entry "${created.name}" created (${created.visibility}).`);
       return reply.redirect(`/catalogue/${encodeURIComponent(created.id)}`);
     } catch (error) {
@@ -264,27 +455,52 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
   });
   app.get<{ Params: { id: string } }>('/catalogue/:id', read, async (request, reply) => {
     const entry = await s.catalogue.get(request.params.id);
-    return entryForm(request, reply, entry, { ...entry, key_request_fields_text: fieldsToText(entry.key_request_fields) });
+    return entryForm(request, reply, entry, {
+      ...entry,
+      key_request_fields_text: fieldsToText(entry.key_request_fields),
+    });
   });
   app.post<{ Params: { id: string }; Body: FormBody }>('/catalogue/:id', write, async (request, reply) => {
     const entry = await s.catalogue.get(request.params.id);
     const values = entryValues(request.body);
     try {
-      await s.catalogue.update(actorOf(request), entry.id, checked<CataloguePatchBody>(CataloguePatchBody, { ...entryBody(values), version: int(request.body, 'version') }));
+      await s.catalogue.update(
+        actorOf(request),
+        entry.id,
+        checked<CataloguePatchBody>(CataloguePatchBody, {
+          ...entryBody(values),
+          version: int(request.body, 'version'),
+        }),
+      );
       flash(reply, 'success', `Catalogue entry "${values.name}" saved.`);
       return reply.redirect(`/catalogue/${encodeURIComponent(entry.id)}`);
     } catch (error) {
       const p = problemsOf(error);
-      if (p) return entryForm(request, reply, entry, values, { errors: p.fields, error: p.message }, isAppError(error) ? error.status : 400);
+      if (p)
+        return entryForm(
+          request,
+          reply,
+          entry,
+          values,
+          { errors: p.fields, error: p.message },
+          isAppError(error) ? error.status : 400,
+        );
       throw error;
     }
   });
   app.post<{ Params: { id: string }; Body: FormBody }>('/catalogue/:id/visibility', write, async (request, reply) => {
     const entry = await s.catalogue.get(request.params.id);
     const visibility = text(request.body, 'visibility');
-    if (!['public', 'members', 'hidden'].includes(visibility)) throw appError('VALIDATION_FAILED', 'Unknown visibility');
+    if (!['public', 'members', 'hidden'].includes(visibility))
+      throw appError('VALIDATION_FAILED', 'Unknown visibility');
     await s.catalogue.update(actorOf(request), entry.id, { visibility: visibility as 'public' | 'members' | 'hidden' });
-    flash(reply, 'success', visibility === 'hidden' ? `"${entry.name}" unpublished (hidden from the portal).` : `"${entry.name}" published (${visibility}).`);
+    flash(
+      reply,
+      'success',
+      visibility === 'hidden'
+        ? `"${entry.name}" unpublished (hidden from the portal).`
+        : `"${entry.name}" published (${visibility}).`,
+    );
     return reply.redirect(`/catalogue/${encodeURIComponent(entry.id)}`);
   });
   app.post<{ Params: { id: string } }>('/catalogue/:id/delete', write, async (request, reply) => {
@@ -301,18 +517,51 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     flash(reply, 'success', `Catalogue entry "${entry.name}" deleted.`);
     return reply.redirect('/catalogue');
   });
-  app.post<{ Params: { id: string }; Body: FormBody }>('/catalogue/:id/documentation', write, async (request, reply) => {
-    const entry = await s.catalogue.get(request.params.id);
-    const source = typeof request.body.source === 'string' ? request.body.source : '';
-    const format = optionalText(request.body, 'format');
-    const values = { ...entry, key_request_fields_text: fieldsToText(entry.key_request_fields) };
-    if (!deps.importDocs) return entryForm(request, reply, entry, values, { docs_error: 'Documentation import is not available in this build.' }, 503);
-    if (source.trim() === '') return entryForm(request, reply, entry, values, { docs_error: 'Paste the specification or choose a file first.' }, 400);
-    const result = await deps.importDocs.upload({ type: 'admin', id: request.admin!.id }, entry.id, source, format === 'auto' ? undefined : format);
-    if (result.problems.length > 0) return entryForm(request, reply, entry, values, { docs_error: 'The documentation was not imported.', docs_problems: result.problems }, 422);
-    flash(reply, 'success', `Documentation uploaded${result.summary ? `: ${result.summary}` : ''}.`);
-    return reply.redirect(`/catalogue/${encodeURIComponent(entry.id)}`);
-  });
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    '/catalogue/:id/documentation',
+    write,
+    async (request, reply) => {
+      const entry = await s.catalogue.get(request.params.id);
+      const source = typeof request.body.source === 'string' ? request.body.source : '';
+      const format = optionalText(request.body, 'format');
+      const values = { ...entry, key_request_fields_text: fieldsToText(entry.key_request_fields) };
+      if (!deps.importDocs)
+        return entryForm(
+          request,
+          reply,
+          entry,
+          values,
+          { docs_error: 'Documentation import is not available in this build.' },
+          503,
+        );
+      if (source.trim() === '')
+        return entryForm(
+          request,
+          reply,
+          entry,
+          values,
+          { docs_error: 'Paste the specification or choose a file first.' },
+          400,
+        );
+      const result = await deps.importDocs.upload(
+        { type: 'admin', id: request.admin!.id },
+        entry.id,
+        source,
+        format === 'auto' ? undefined : format,
+      );
+      if (result.problems.length > 0)
+        return entryForm(
+          request,
+          reply,
+          entry,
+          values,
+          { docs_error: 'The documentation was not imported.', docs_problems: result.problems },
+          422,
+        );
+      flash(reply, 'success', `Documentation uploaded${result.summary ? `: ${result.summary}` : ''}.`);
+      return reply.redirect(`/catalogue/${encodeURIComponent(entry.id)}`);
+    },
+  );
 
   // Markdown preview, rendered and sanitised exactly as the portal will show it.
   app.post<{ Body: FormBody }>('/preview/markdown', read, async (request, reply) => {

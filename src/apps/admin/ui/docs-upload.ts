@@ -11,9 +11,15 @@ export function docsUploader(docs: DocsService): DocsImporter {
   return {
     async upload(actor, catalogueId, source, format) {
       try {
-        const result = await docs.put(actor, catalogueId, { text: source, format: format && isDocFormat(format) ? format : undefined });
+        const result = await docs.put(actor, catalogueId, {
+          text: source,
+          format: format && isDocFormat(format) ? format : undefined,
+        });
         const doc = result.documentation as { format?: string };
-        return { problems: [], summary: `${doc.format ?? 'document'}${result.unchanged ? ' (unchanged: same content as before)' : ''}` };
+        return {
+          problems: [],
+          summary: `${doc.format ?? 'document'}${result.unchanged ? ' (unchanged: same content as before)' : ''}`,
+        };
       } catch (error) {
         if (isAppError(error) && error.code === 'SPEC_INVALID') {
           const problems = ((error.details as { problems?: SpecProblem[] } | undefined)?.problems ?? []).map((p) => ({

@@ -24,13 +24,23 @@ export function textToFields(textValue: string, field: string): FieldDefinition[
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'))
     .forEach((lineText, i) => {
-      const [name = '', label = '', type = 'text', required = '', options = '', help = ''] = lineText.split('|').map((p) => p.trim());
+      const [name = '', label = '', type = 'text', required = '', options = '', help = ''] = lineText
+        .split('|')
+        .map((p) => p.trim());
       if (!name || !label) {
         problems.push({ field: `${field}.${i}`, message: 'needs at least "name | label"' });
         return;
       }
-      const def: FieldDefinition = { name, label, type: type as FieldDefinition['type'], required: /^(required|yes|true|1)$/i.test(required) };
-      const opts = options.split(',').map((o) => o.trim()).filter((o) => o !== '');
+      const def: FieldDefinition = {
+        name,
+        label,
+        type: type as FieldDefinition['type'],
+        required: /^(required|yes|true|1)$/i.test(required),
+      };
+      const opts = options
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== '');
       if (opts.length > 0) def.options = opts;
       if (help) def.help = help;
       out.push(def);

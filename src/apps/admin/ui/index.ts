@@ -3,7 +3,13 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { createPagesService } from '../../../modules/content/index.js';
 import type { LoginThrottle } from '../../../modules/login-throttle/index.js';
-import { createViews, readSessionCookie, registerAssets, registerWeb, type WebOptions } from '../../../platform/http/index.js';
+import {
+  createViews,
+  readSessionCookie,
+  registerAssets,
+  registerWeb,
+  type WebOptions,
+} from '../../../platform/http/index.js';
 import { isAppError } from '../../../shared/errors.js';
 import type { AdminServices } from '../context.js';
 import { registerAccountPages } from './account.pages.js';
@@ -35,7 +41,11 @@ export async function registerAdminUi(app: FastifyInstance, options: AdminUiOpti
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
   });
-  const web: WebOptions = { secret: options.secret, sessionCookie: ADMIN_SESSION_COOKIE, sessionTtlSeconds: options.sessionTtlHours * 3600 };
+  const web: WebOptions = {
+    secret: options.secret,
+    sessionCookie: ADMIN_SESSION_COOKIE,
+    sessionTtlSeconds: options.sessionTtlHours * 3600,
+  };
   await registerWeb(app, web);
   await registerAssets(app, [join(ADMIN_VIEWS_DIR, 'assets')]);
   const deps: UiDeps = {
@@ -64,11 +74,29 @@ export async function registerAdminUi(app: FastifyInstance, options: AdminUiOpti
       }
       if (error.status < 500) {
         const title = error.status === 404 ? 'Not found' : error.status === 403 ? 'Not allowed' : 'Request refused';
-        return render(deps, request, reply, 'error', { title, message: error.message, status: error.status }, error.status);
+        return render(
+          deps,
+          request,
+          reply,
+          'error',
+          { title, message: error.message, status: error.status },
+          error.status,
+        );
       }
     }
     request.log.error({ err: error }, 'admin UI request failed');
-    return render(deps, request, reply, 'error', { title: 'Something went wrong', message: 'The server could not complete this request. It has been logged.', status: 500 }, 500);
+    return render(
+      deps,
+      request,
+      reply,
+      'error',
+      {
+        title: 'Something went wrong',
+        message: 'The server could not complete this request. It has been logged.',
+        status: 500,
+      },
+      500,
+    );
   });
 
   registerAccountPages(app, deps);

@@ -1,9 +1,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PageCreateBody, PagePatchBody, SettingsPatchBody, type PageResponse, type PortalSettings } from '../../../modules/content/index.js';
+import {
+  PageCreateBody,
+  PagePatchBody,
+  SettingsPatchBody,
+  type PageResponse,
+  type PortalSettings,
+} from '../../../modules/content/index.js';
 import { validationError } from '../../../shared/errors.js';
 import { actorOf } from '../context.js';
 import { fieldsToText, textToFields } from './fields-editor.js';
-import { checkbox, checked, flash, int, optionalText, problemsOf, render, text, uiRole, type FormBody, type UiDeps } from './support.js';
+import {
+  checkbox,
+  checked,
+  flash,
+  int,
+  optionalText,
+  problemsOf,
+  render,
+  text,
+  uiRole,
+  type FormBody,
+  type UiDeps,
+} from './support.js';
 
 type Menu = PortalSettings['menus'][number];
 
@@ -40,10 +58,27 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
     };
   }
 
-  async function settingsPage(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown> | null, extra: Record<string, unknown> = {}, status = 200) {
+  async function settingsPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    values: Record<string, unknown> | null,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
     const settings = await s.settings.get();
-    const shown = values ?? { ...settings, signup_fields_text: fieldsToText(settings.signup_fields), menus_text: menusToText(settings.menus) };
-    return render(deps, request, reply, 'settings', { title: 'Portal settings', values: shown, errors: {}, ...extra }, status);
+    const shown = values ?? {
+      ...settings,
+      signup_fields_text: fieldsToText(settings.signup_fields),
+      menus_text: menusToText(settings.menus),
+    };
+    return render(
+      deps,
+      request,
+      reply,
+      'settings',
+      { title: 'Portal settings', values: shown, errors: {}, ...extra },
+      status,
+    );
   }
 
   app.get('/settings', read, async (request, reply) => settingsPage(request, reply, null));
@@ -51,7 +86,16 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
     const values = settingsValues(request.body);
     try {
       const { signup_fields_text: fieldsText, menus_text: menusText, ...rest } = values;
-      const patch = checked<SettingsPatchBody>(SettingsPatchBody, { ...rest, signup_fields: textToFields(fieldsText, 'signup_fields'), menus: textToMenus(menusText.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) });
+      const patch = checked<SettingsPatchBody>(SettingsPatchBody, {
+        ...rest,
+        signup_fields: textToFields(fieldsText, 'signup_fields'),
+        menus: textToMenus(
+          menusText
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .filter(Boolean),
+        ),
+      });
       await s.settings.update(actorOf(request), patch);
     } catch (error) {
       const p = problemsOf(error);
@@ -76,15 +120,31 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
     };
   }
 
-  async function pageForm(request: FastifyRequest, reply: FastifyReply, page: PageResponse | null, values: Record<string, unknown>, extra: Record<string, unknown> = {}, status = 200) {
-    return render(deps, request, reply, 'page-form', { title: page ? `Page ${page.title}` : 'New page', page, values, errors: {}, ...extra }, status);
+  async function pageForm(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    page: PageResponse | null,
+    values: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) {
+    return render(
+      deps,
+      request,
+      reply,
+      'page-form',
+      { title: page ? `Page ${page.title}` : 'New page', page, values, errors: {}, ...extra },
+      status,
+    );
   }
 
   app.get('/pages', read, async (request, reply) => {
     const list = await pages.list({ limit: 200 });
     return render(deps, request, reply, 'pages', { title: 'Pages', pages: list.data });
   });
-  app.get('/pages/new', write, async (request, reply) => pageForm(request, reply, null, { template: 'page', published: false, body: '' }));
+  app.get('/pages/new', write, async (request, reply) =>
+    pageForm(request, reply, null, { template: 'page', published: false, body: '' }),
+  );
   app.post<{ Body: FormBody }>('/pages', write, async (request, reply) => {
     const values = pageValues(request.body);
     try {

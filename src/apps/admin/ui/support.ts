@@ -24,7 +24,12 @@ export interface UiDeps {
 }
 
 export interface DocsImporter {
-  upload(actor: { type: 'admin'; id: string | null }, catalogueId: string, source: string, format: string | undefined): Promise<{ problems: { message: string; path?: string }[]; summary?: string }>;
+  upload(
+    actor: { type: 'admin'; id: string | null },
+    catalogueId: string,
+    source: string,
+    format: string | undefined,
+  ): Promise<{ problems: { message: string; path?: string }[]; summary?: string }>;
 }
 
 export type FormBody = Record<string, string | string[] | undefined>;
@@ -38,7 +43,13 @@ export interface Flash {
 
 /** A message shown once on the next page (signed cookie, so it cannot be forged into the page). */
 export function flash(reply: FastifyReply, kind: Flash['kind'], message: string): void {
-  void reply.setCookie(FLASH_COOKIE, JSON.stringify({ kind, message: message.slice(0, 500) }), { path: '/', httpOnly: true, sameSite: 'lax', signed: true, maxAge: 60 });
+  void reply.setCookie(FLASH_COOKIE, JSON.stringify({ kind, message: message.slice(0, 500) }), {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    signed: true,
+    maxAge: 60,
+  });
 }
 
 function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | null {
@@ -49,19 +60,35 @@ function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | null {
   if (!unsigned.valid || !unsigned.value) return null;
   try {
     const parsed = JSON.parse(unsigned.value) as Flash;
-    return ['success', 'info', 'warning', 'danger'].includes(parsed.kind) ? { kind: parsed.kind, message: String(parsed.message) } : null;
+    return ['success', 'info', 'warning', 'danger'].includes(parsed.kind)
+      ? { kind: parsed.kind, message: String(parsed.message) }
+      : null;
   } catch {
     return null;
   }
 }
 
 /** Renders a page in the admin layout with the common view-model (admin, CSRF token, flash, pending badge). */
-export async function render(deps: UiDeps, request: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown>, status = 200): Promise<FastifyReply> {
+export async function render(
+  deps: UiDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  template: string,
+  data: Record<string, unknown>,
+  status = 200,
+): Promise<FastifyReply> {
   const admin = request.admin;
   const pending = admin ? await deps.s.keyRequests.countPending() : 0;
   const html = (await deps.views.renderFile(template, {
     ...data,
-    admin: admin && { id: admin.id, email: admin.email, name: admin.name, role: admin.role, can_write: roleAllows(admin.role, 'admin'), is_owner: admin.role === 'owner' },
+    admin: admin && {
+      id: admin.id,
+      email: admin.email,
+      name: admin.name,
+      role: admin.role,
+      can_write: roleAllows(admin.role, 'admin'),
+      is_owner: admin.role === 'owner',
+    },
     csrf_token: request.csrfToken,
     flash: takeFlash(request, reply),
     pending_count: pending,
@@ -74,7 +101,8 @@ export async function render(deps: UiDeps, request: FastifyRequest, reply: Fasti
 export function uiRole(role: AdminRoleName) {
   return async (request: FastifyRequest): Promise<void> => {
     if (!request.admin) throw appError('UNAUTHENTICATED');
-    if (!roleAllows(request.admin.role, role)) throw appError('FORBIDDEN', `This needs the ${role} role; you are signed in as ${request.admin.role}.`);
+    if (!roleAllows(request.admin.role, role))
+      throw appError('FORBIDDEN', `This needs the ${role} role; you are signed in as ${request.admin.role}.`);
   };
 }
 
@@ -156,7 +184,9 @@ export function safeNext(value: unknown): string {
 }
 
 /** Everything (up to 1,000 rows) of a paged list service, for pickers and name look-ups. */
-export async function all<T>(load: (opts: { limit: number; cursor?: string }) => Promise<{ data: T[]; next_cursor: string | null }>): Promise<T[]> {
+export async function all<T>(
+  load: (opts: { limit: number; cursor?: string }) => Promise<{ data: T[]; next_cursor: string | null }>,
+): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < 5; i++) {

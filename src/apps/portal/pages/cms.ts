@@ -12,7 +12,15 @@ export function registerCmsPages(app: FastifyInstance, deps: PortalPageDeps): vo
 
   async function renderPage(request: FastifyRequest, reply: FastifyReply, page: Page) {
     const template = page.template !== 'page' && (await views.hasTemplate(page.template)) ? page.template : 'page';
-    return views.render(request, reply, template, { title: page.title, page: { title: page.title, slug: page.slug, html: renderMarkdown(page.body), updated_at: new Date(page.updatedAt).toISOString() } });
+    return views.render(request, reply, template, {
+      title: page.title,
+      page: {
+        title: page.title,
+        slug: page.slug,
+        html: renderMarkdown(page.body),
+        updated_at: new Date(page.updatedAt).toISOString(),
+      },
+    });
   }
 
   app.get('/', async (request, reply) => {
@@ -24,13 +32,18 @@ export function registerCmsPages(app: FastifyInstance, deps: PortalPageDeps): vo
 
   // Custom CSS from settings, as a stylesheet (never inlined into the page).
   app.get('/site/custom.css', async (_request, reply) =>
-    reply.header('content-type', 'text/css; charset=utf-8').header('x-content-type-options', 'nosniff').header('cache-control', 'public, max-age=300').send(await views.customCss()),
+    reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'public, max-age=300')
+      .send(await views.customCss()),
   );
 
   // Theme assets: the active theme's file wins over the default theme's (DESIGN §8).
   app.get<{ Params: { '*': string } }>('/assets/theme/*', async (request, reply) => {
     const wanted = normalize(request.params['*'] ?? '');
-    if (!wanted || wanted.startsWith('..') || wanted.includes(`${sep}..`) || wanted.startsWith(sep)) return reply.status(404).send(errorBody('NOT_FOUND', 'No such asset'));
+    if (!wanted || wanted.startsWith('..') || wanted.includes(`${sep}..`) || wanted.startsWith(sep))
+      return reply.status(404).send(errorBody('NOT_FOUND', 'No such asset'));
     for (const root of await views.themeRoots()) {
       const dir = join(root, 'assets');
       const file = join(dir, wanted);
@@ -48,6 +61,12 @@ export function registerCmsPages(app: FastifyInstance, deps: PortalPageDeps): vo
     const slug = /^\/([a-z0-9][a-z0-9-]*)\/?$/.exec(path)?.[1];
     const page = slug ? await deps.pages.findPublished(slug) : null;
     if (page) return renderPage(request, reply, page);
-    return views.render(request, reply, 'error', { title: 'Page not found', status: 404, message: 'There is no page at this address.' }, 404);
+    return views.render(
+      request,
+      reply,
+      'error',
+      { title: 'Page not found', status: 404, message: 'There is no page at this address.' },
+      404,
+    );
   });
 }

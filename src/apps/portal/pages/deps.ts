@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import type { PagesService, SettingsService } from '../../../modules/content/index.js';
 import type { AccountTokensService } from '../../../modules/developers/index.js';
 import type { KeyLimitsService } from '../../../modules/keys/index.js';
-import { clearSessionCookie, readSessionCookie, setSessionCookie, type WebOptions } from '../../../platform/http/index.js';
+import {
+  clearSessionCookie,
+  readSessionCookie,
+  setSessionCookie,
+  type WebOptions,
+} from '../../../platform/http/index.js';
 import type { Mailer, MailMessage } from '../../../platform/mail/index.js';
 import type { PortalServices } from '../api.js';
 import type { LoginThrottle } from './throttle.js';
@@ -26,7 +31,12 @@ export interface PortalPageDeps {
 }
 
 /** Starts a fresh session (a new token every log-in: session rotation) and drops the old one. */
-export async function signIn(deps: PortalPageDeps, request: FastifyRequest, reply: FastifyReply, developerId: string): Promise<void> {
+export async function signIn(
+  deps: PortalPageDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  developerId: string,
+): Promise<void> {
   const previous = readSessionCookie(request, deps.web);
   if (previous) await deps.services.developers.revokeToken(previous);
   const token = await deps.services.developers.createToken(developerId, 'session');
@@ -44,10 +54,16 @@ export async function signOut(deps: PortalPageDeps, request: FastifyRequest, rep
  * Sends an email without failing the page: delivery problems are logged (without the
  * message body), the visitor still gets their answer.
  */
-export async function sendMail(deps: PortalPageDeps, message: Omit<MailMessage, 'data'> & { data: Record<string, unknown> }): Promise<void> {
+export async function sendMail(
+  deps: PortalPageDeps,
+  message: Omit<MailMessage, 'data'> & { data: Record<string, unknown> },
+): Promise<void> {
   const settings = await deps.views.settings();
   try {
-    await deps.mailer.send({ ...message, data: { site_name: settings.site_name, portal_url: deps.publicPortalUrl(), ...message.data } });
+    await deps.mailer.send({
+      ...message,
+      data: { site_name: settings.site_name, portal_url: deps.publicPortalUrl(), ...message.data },
+    });
   } catch (error) {
     deps.logger.error({ err: error, template: message.template }, 'email could not be sent');
   }

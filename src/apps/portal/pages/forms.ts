@@ -9,7 +9,8 @@ export function formBody(body: unknown): FormBody {
   if (!body || typeof body !== 'object') return out;
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
     if (typeof value === 'string') out[key] = value;
-    else if (Array.isArray(value) && typeof value[value.length - 1] === 'string') out[key] = value[value.length - 1] as string;
+    else if (Array.isArray(value) && typeof value[value.length - 1] === 'string')
+      out[key] = value[value.length - 1] as string;
   }
   return out;
 }
@@ -37,13 +38,29 @@ export function isFormError(error: unknown): error is AppError {
 }
 
 /** View-model of custom fields for the `field` partial: each with its kept value and error. */
-export function fieldViews(defs: FieldDefinition[], values: Record<string, unknown>, errors: Record<string, string>, prefix: string) {
-  return defs.map((field) => ({ field, value: values[field.name] ?? '', error: errors[`${prefix}${field.name}`] ?? null }));
+export function fieldViews(
+  defs: FieldDefinition[],
+  values: Record<string, unknown>,
+  errors: Record<string, string>,
+  prefix: string,
+) {
+  return defs.map((field) => ({
+    field,
+    value: values[field.name] ?? '',
+    error: errors[`${prefix}${field.name}`] ?? null,
+  }));
 }
 
 /** A same-site path to go back to after logging in; anything else becomes `/dashboard`. */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return '/dashboard';
+  if (
+    typeof next !== 'string' ||
+    !next.startsWith('/') ||
+    next.startsWith('//') ||
+    next.startsWith('/\\') ||
+    /[\r\n]/.test(next)
+  )
+    return '/dashboard';
   return next;
 }
 

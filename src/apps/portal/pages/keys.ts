@@ -44,7 +44,12 @@ export function registerKeyPages(app: FastifyInstance, deps: PortalPageDeps & { 
         can_revoke: key.status !== 'revoked',
       });
     }
-    rows.sort((a, b) => (a.status === 'revoked' ? 1 : 0) - (b.status === 'revoked' ? 1 : 0) || b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
+    rows.sort(
+      (a, b) =>
+        (a.status === 'revoked' ? 1 : 0) - (b.status === 'revoked' ? 1 : 0) ||
+        b.created_at.localeCompare(a.created_at) ||
+        a.id.localeCompare(b.id),
+    );
     const pending = requests.data
       .filter((r) => r.status === 'pending' || r.status === 'rejected')
       .map((r) => ({ ...r, entry_name: entries.get(r.catalogue_id)?.name ?? r.catalogue_id }));
@@ -57,13 +62,20 @@ export function registerKeyPages(app: FastifyInstance, deps: PortalPageDeps & { 
     const wasRevealed = current.hash !== null;
     const rolled = await services.keys.roll({ type: 'developer', id: developer.id }, request.params.id, developer.id);
     const entry = await entryOf(rolled.catalogue_id);
-    return { title: reveal && !wasRevealed ? 'Your key' : 'Your new key secret', ...secretView(rolled, rolled.secret ?? '', entry, deps.publicGatewayUrl), rolled: wasRevealed };
+    return {
+      title: reveal && !wasRevealed ? 'Your key' : 'Your new key secret',
+      ...secretView(rolled, rolled.secret ?? '', entry, deps.publicGatewayUrl),
+      rolled: wasRevealed,
+    };
   }
 
   app.post<{ Params: { id: string } }>('/keys/:id/reveal', { preHandler: requireDeveloper }, async (request, reply) => {
     const current = await services.keys.loadOwned(request.developer!.id, request.params.id);
     if (current.hash !== null) {
-      views.flash(reply, { kind: 'warning', message: 'This key was already revealed. Roll it if you lost the secret.' });
+      views.flash(reply, {
+        kind: 'warning',
+        message: 'This key was already revealed. Roll it if you lost the secret.',
+      });
       return reply.redirect('/keys', 303);
     }
     return views.render(request, reply, 'key-secret', await showSecret(request, true));
@@ -76,7 +88,10 @@ export function registerKeyPages(app: FastifyInstance, deps: PortalPageDeps & { 
   app.post<{ Params: { id: string } }>('/keys/:id/revoke', { preHandler: requireDeveloper }, async (request, reply) => {
     const developer = request.developer!;
     const key = await services.keys.revoke({ type: 'developer', id: developer.id }, request.params.id, developer.id);
-    views.flash(reply, { kind: 'success', message: `Key "${key.name}" was revoked; it stops working within a second.` });
+    views.flash(reply, {
+      kind: 'success',
+      message: `Key "${key.name}" was revoked; it stops working within a second.`,
+    });
     return reply.redirect('/keys', 303);
   });
 }

@@ -6,20 +6,30 @@ import { fieldErrors, fieldViews, formBody, isFormError, prefixed } from './form
 export function registerProfilePages(app: FastifyInstance, deps: PortalPageDeps): void {
   const { views, services } = deps;
 
-  async function profilePage(request: FastifyRequest, reply: FastifyReply, opts: { values?: Record<string, unknown>; errors?: Record<string, string>; status?: number } = {}) {
+  async function profilePage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    opts: { values?: Record<string, unknown>; errors?: Record<string, string>; status?: number } = {},
+  ) {
     const me = await services.developers.get(request.developer!.id);
     const settings = await views.settings();
     const errors = opts.errors ?? {};
-    return views.render(request, reply, 'profile', {
-      title: 'Your profile',
-      email: me.email,
-      created_at: me.created_at,
-      fields: fieldViews(settings.signup_fields, opts.values ?? me.fields, errors, 'fields.'),
-      form_error: errors._form ?? null,
-      current_password_error: errors.current_password ?? null,
-      password_error: errors.password ?? null,
-      confirm_error: errors.password_confirm ?? null,
-    }, opts.status ?? 200);
+    return views.render(
+      request,
+      reply,
+      'profile',
+      {
+        title: 'Your profile',
+        email: me.email,
+        created_at: me.created_at,
+        fields: fieldViews(settings.signup_fields, opts.values ?? me.fields, errors, 'fields.'),
+        form_error: errors._form ?? null,
+        current_password_error: errors.current_password ?? null,
+        password_error: errors.password ?? null,
+        confirm_error: errors.password_confirm ?? null,
+      },
+      opts.status ?? 200,
+    );
   }
 
   app.get('/profile', { preHandler: requireDeveloper }, async (request, reply) => profilePage(request, reply));
@@ -29,7 +39,12 @@ export function registerProfilePages(app: FastifyInstance, deps: PortalPageDeps)
     try {
       await services.developers.updateProfile(request.developer!.id, { fields });
     } catch (error) {
-      if (isFormError(error)) return profilePage(request, reply, { values: fields, errors: { _form: error.message, ...fieldErrors(error) }, status: error.status });
+      if (isFormError(error))
+        return profilePage(request, reply, {
+          values: fields,
+          errors: { _form: error.message, ...fieldErrors(error) },
+          status: error.status,
+        });
       throw error;
     }
     views.flash(reply, { kind: 'success', message: 'Your profile was saved.' });
@@ -39,11 +54,16 @@ export function registerProfilePages(app: FastifyInstance, deps: PortalPageDeps)
   app.post('/profile/password', { preHandler: requireDeveloper }, async (request, reply) => {
     const form = formBody(request.body);
     const password = form.password ?? '';
-    if (password.length < 8 || password.length > 200) return profilePage(request, reply, { errors: { password: 'Use 8 to 200 characters' }, status: 400 });
-    if (password !== (form.password_confirm ?? '')) return profilePage(request, reply, { errors: { password_confirm: 'The two passwords differ' }, status: 400 });
+    if (password.length < 8 || password.length > 200)
+      return profilePage(request, reply, { errors: { password: 'Use 8 to 200 characters' }, status: 400 });
+    if (password !== (form.password_confirm ?? ''))
+      return profilePage(request, reply, { errors: { password_confirm: 'The two passwords differ' }, status: 400 });
     const developer = request.developer!;
     try {
-      await services.developers.updateProfile(developer.id, { password, current_password: form.current_password ?? '' });
+      await services.developers.updateProfile(developer.id, {
+        password,
+        current_password: form.current_password ?? '',
+      });
     } catch (error) {
       if (isFormError(error)) {
         const errors = fieldErrors(error);

@@ -18,14 +18,18 @@ export const DEFAULT_PORTAL_LOGIN_LIMITS: LoginLimits = { perAccount: 5, perIp: 
  * the portal answers 429 without checking the password, so the lock is no oracle.
  */
 export function createLoginThrottle(counters: CounterStore, limits: LoginLimits, clock: { now(): number }) {
-  const accountKey = (email: string) => `portal-login:acct:${createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
+  const accountKey = (email: string) =>
+    `portal-login:acct:${createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
   const ipKey = (ip: string) => `portal-login:ip:${ip}`;
 
   return {
     /** Seconds to wait when locked, else 0. */
     async retryAfter(email: string, ip: string): Promise<number> {
       const now = clock.now();
-      const [account, byIp] = await Promise.all([counters.peekQuota(accountKey(email), limits.perAccount, now), counters.peekQuota(ipKey(ip), limits.perIp, now)]);
+      const [account, byIp] = await Promise.all([
+        counters.peekQuota(accountKey(email), limits.perAccount, now),
+        counters.peekQuota(ipKey(ip), limits.perIp, now),
+      ]);
       let until = 0;
       if (account.remaining <= 0) until = Math.max(until, account.resetAt ?? now + limits.windowMs);
       if (byIp.remaining <= 0) until = Math.max(until, byIp.resetAt ?? now + limits.windowMs);

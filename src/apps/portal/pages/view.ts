@@ -29,7 +29,13 @@ const FLASH_COOKIE = 'gh_flash';
 
 export interface PortalViews {
   /** Renders `template` (a theme template name, e.g. `catalogue`) inside the layout. */
-  render(request: FastifyRequest, reply: FastifyReply, template: string, data?: Record<string, unknown>, status?: number): Promise<FastifyReply>;
+  render(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    template: string,
+    data?: Record<string, unknown>,
+    status?: number,
+  ): Promise<FastifyReply>;
   /** The current portal settings (cached, refreshed when settings or pages change). */
   settings(): Promise<PortalSettings>;
   /** Theme folders, active theme first, then `themes/default`. */
@@ -120,7 +126,9 @@ export function createPortalViews(deps: ViewDeps): PortalViews {
     if (!unsigned.valid || !unsigned.value) return null;
     try {
       const parsed = JSON.parse(unsigned.value) as Flash;
-      return ['success', 'info', 'warning', 'danger'].includes(parsed.kind) && typeof parsed.message === 'string' ? parsed : null;
+      return ['success', 'info', 'warning', 'danger'].includes(parsed.kind) && typeof parsed.message === 'string'
+        ? parsed
+        : null;
     } catch {
       return null;
     }
@@ -136,7 +144,13 @@ export function createPortalViews(deps: ViewDeps): PortalViews {
     customCss: async () => (await load()).settings.custom_css,
 
     flash(reply, flash) {
-      void reply.setCookie(FLASH_COOKIE, JSON.stringify(flash), { path: '/', httpOnly: true, sameSite: 'lax', signed: true, maxAge: 120 });
+      void reply.setCookie(FLASH_COOKIE, JSON.stringify(flash), {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        signed: true,
+        maxAge: 120,
+      });
     },
 
     async render(request, reply, template, data = {}, status = 200) {
@@ -155,12 +169,19 @@ export function createPortalViews(deps: ViewDeps): PortalViews {
         logo_url: settings.logo_url,
         css_url: settings.custom_css.trim() ? `/site/custom.css?v=${hashText(settings.custom_css)}` : null,
         signup_enabled: settings.signup_enabled,
-        menus: { main, footer: settings.menus.filter((m) => m.menu === 'footer').map((m) => ({ label: m.label, url: m.url })) },
+        menus: {
+          main,
+          footer: settings.menus.filter((m) => m.menu === 'footer').map((m) => ({ label: m.label, url: m.url })),
+        },
       };
       const html = (await liquid.renderFile(template, {
         ...data,
         site,
-        developer: developer && { id: developer.id, email: developer.email, name: typeof name === 'string' ? name : '' },
+        developer: developer && {
+          id: developer.id,
+          email: developer.email,
+          name: typeof name === 'string' ? name : '',
+        },
         csrf_token: request.csrfToken,
         path,
         flash: readFlash(request, reply),

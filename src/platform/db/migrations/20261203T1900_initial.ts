@@ -120,7 +120,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('uploaded_by', 'text')
     .addColumn('uploaded_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('documentation_entry_idx').on('documentation').columns(['catalogue_id', 'uploaded_at', 'id']).execute();
+  await db.schema
+    .createIndex('documentation_entry_idx')
+    .on('documentation')
+    .columns(['catalogue_id', 'uploaded_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('developers')
@@ -146,7 +150,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_used_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('developer_tokens_dev_idx').on('developer_tokens').columns(['developer_id', 'id']).execute();
+  await db.schema
+    .createIndex('developer_tokens_dev_idx')
+    .on('developer_tokens')
+    .columns(['developer_id', 'id'])
+    .execute();
 
   await db.schema
     .createTable('keys')
@@ -197,8 +205,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('key_requests_live_uq').on('key_requests').columns(['developer_id', 'live_slot']).unique().execute();
-  await db.schema.createIndex('key_requests_status_idx').on('key_requests').columns(['status', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('key_requests_live_uq')
+    .on('key_requests')
+    .columns(['developer_id', 'live_slot'])
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex('key_requests_status_idx')
+    .on('key_requests')
+    .columns(['status', 'created_at', 'id'])
+    .execute();
 
   await db.schema
     .createTable('pages')
@@ -232,7 +249,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('object_id', 'text')
     .addColumn('details', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
-  await db.schema.createIndex('audit_object_idx').on('audit_events').columns(['object_type', 'object_id', 'id']).execute();
+  await db.schema
+    .createIndex('audit_object_idx')
+    .on('audit_events')
+    .columns(['object_type', 'object_id', 'id'])
+    .execute();
 
   await db.schema
     .createTable('analytics_rollups')
@@ -252,10 +273,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('latency_max', 'integer', (c) => c.notNull())
     .addColumn('upstream_latency_sum', 'bigint', (c) => c.notNull())
     .addColumn('histogram', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('analytics_rollups_pk', ['resolution', 'bucket', 'api_id', 'key_id', 'developer_id', 'status'])
+    .addPrimaryKeyConstraint('analytics_rollups_pk', [
+      'resolution',
+      'bucket',
+      'api_id',
+      'key_id',
+      'developer_id',
+      'status',
+    ])
     .execute();
-  await db.schema.createIndex('analytics_rollups_key_idx').on('analytics_rollups').columns(['key_id', 'resolution', 'bucket']).execute();
-  await db.schema.createIndex('analytics_rollups_dev_idx').on('analytics_rollups').columns(['developer_id', 'resolution', 'bucket']).execute();
+  await db.schema
+    .createIndex('analytics_rollups_key_idx')
+    .on('analytics_rollups')
+    .columns(['key_id', 'resolution', 'bucket'])
+    .execute();
+  await db.schema
+    .createIndex('analytics_rollups_dev_idx')
+    .on('analytics_rollups')
+    .columns(['developer_id', 'resolution', 'bucket'])
+    .execute();
 
   await db.schema
     .createTable('analytics_records')
@@ -281,9 +317,24 @@ export async function up(db: Kysely<any>): Promise<void> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see up()
 export async function down(db: Kysely<any>): Promise<void> {
   for (const table of [
-    'analytics_records', 'analytics_rollups', 'audit_events', 'portal_settings', 'pages',
-    'key_requests', 'key_policies', 'keys', 'developer_tokens', 'developers', 'documentation',
-    'catalogue_entries', 'policy_apis', 'policies', 'apis', 'admin_tokens', 'admin_users', 'meta',
+    'analytics_records',
+    'analytics_rollups',
+    'audit_events',
+    'portal_settings',
+    'pages',
+    'key_requests',
+    'key_policies',
+    'keys',
+    'developer_tokens',
+    'developers',
+    'documentation',
+    'catalogue_entries',
+    'policy_apis',
+    'policies',
+    'apis',
+    'admin_tokens',
+    'admin_users',
+    'meta',
   ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }

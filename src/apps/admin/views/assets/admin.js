@@ -15,7 +15,9 @@
       var target = document.getElementById(input.getAttribute('data-load-into'));
       var file = input.files && input.files[0];
       if (!target || !file) return;
-      file.text().then(function (text) { target.value = text; });
+      file.text().then(function (text) {
+        target.value = text;
+      });
     });
   });
 
@@ -26,10 +28,23 @@
       if (!source || !box) return;
       var body = new URLSearchParams();
       body.set('markdown', source.value);
-      fetch('/preview/markdown', { method: 'POST', headers: { 'x-csrf-token': csrf, 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString(), credentials: 'same-origin' })
-        .then(function (res) { return res.ok ? res.text() : Promise.reject(new Error(String(res.status))); })
-        .then(function (html) { box.innerHTML = html; box.classList.remove('d-none'); }) // server-sanitised HTML
-        .catch(function () { box.textContent = 'The preview could not be rendered.'; box.classList.remove('d-none'); });
+      fetch('/preview/markdown', {
+        method: 'POST',
+        headers: { 'x-csrf-token': csrf, 'content-type': 'application/x-www-form-urlencoded' },
+        body: body.toString(),
+        credentials: 'same-origin',
+      })
+        .then(function (res) {
+          return res.ok ? res.text() : Promise.reject(new Error(String(res.status)));
+        })
+        .then(function (html) {
+          box.innerHTML = html;
+          box.classList.remove('d-none');
+        }) // server-sanitised HTML
+        .catch(function () {
+          box.textContent = 'The preview could not be rendered.';
+          box.classList.remove('d-none');
+        });
     });
   });
 })();
