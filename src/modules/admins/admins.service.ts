@@ -193,9 +193,7 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
     },
 
     /** An admin's live personal API tokens (listed by prefix; the token itself is never shown again). */
-    async listTokens(
-      adminId: string,
-    ): Promise<
+    async listTokens(adminId: string): Promise<
       {
         id: string;
         name: string;

@@ -83,13 +83,11 @@ function parseYaml(text: string): Parsed {
     // The first error is the real one; the following ones are usually its echoes.
     return {
       ok: false,
-      problems: doc.errors
-        .slice(0, 3)
-        .map((e) => ({
-          message: `Invalid YAML: ${e.message.split('\n')[0] ?? e.code}`,
-          line: e.linePos?.[0].line,
-          column: e.linePos?.[0].col,
-        })),
+      problems: doc.errors.slice(0, 3).map((e) => ({
+        message: `Invalid YAML: ${e.message.split('\n')[0] ?? e.code}`,
+        line: e.linePos?.[0].line,
+        column: e.linePos?.[0].col,
+      })),
     };
   }
   try {
