@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs node:test over every *.test.ts under the given folders (default: src and test,
+// Runs node:test over every *.test.ts under the given folders or files (default: src and test,
 // except browser tests, which need chromium: run them with `npm run test:browser`, and
 // the multi-process scale-out suite: `npm run test:scaleout`).
 // Node 20's --test does not expand globs, so the files are listed here.
@@ -19,7 +19,11 @@ function walk(dir) {
     } else if (name.endsWith('.test.ts')) files.push(path);
   }
 }
-for (const root of roots.length ? roots : ['src', 'test']) walk(root);
+for (const root of roots.length ? roots : ['src', 'test']) {
+  // A single test file may be named as well as a folder.
+  if (statSync(root).isFile()) files.push(root);
+  else walk(root);
+}
 files.sort();
 if (files.length === 0) {
   console.error('no test files found');

@@ -30,7 +30,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createGateway } from '../../src/apps/gateway/index.js';
 import { DEFAULTS, type Config } from '../../src/config/index.js';
-import { createAnalyticsRecorder } from '../../src/modules/analytics/index.js';
+import { createAnalyticsRecorder, createAnalyticsWriter } from '../../src/modules/analytics/index.js';
 import { apisRepository } from '../../src/modules/apis/index.js';
 import type { Database } from '../../src/modules/database.js';
 import { developersRepository } from '../../src/modules/developers/index.js';
@@ -219,8 +219,12 @@ const kv = await createKvBackends({
 });
 const { bus, counters } = kv;
 const analytics = createAnalyticsRecorder({
-  db: handle.db,
-  nodeId,
+  writer: createAnalyticsWriter({
+    db: handle.db,
+    databaseUrl: config.database_url,
+    nodeId,
+    logger: logger.child({ part: 'analytics' }),
+  }),
   bufferSize: config.analytics_buffer_size,
   flushMs: config.analytics_flush_ms,
   rawRetentionHours: config.analytics_raw_retention_hours,

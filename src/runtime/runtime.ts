@@ -9,7 +9,7 @@ import { createAdminApp } from '../apps/admin/index.js';
 import { createGateway, type Gateway } from '../apps/gateway/index.js';
 import { createPortalApp, keyRequestMailListener, themeRootsFor } from '../apps/portal/index.js';
 import { createAdminsService } from '../modules/admins/index.js';
-import { createAnalyticsRecorder, type AnalyticsRecorder } from '../modules/analytics/index.js';
+import { createAnalyticsRecorder, createAnalyticsWriter, type AnalyticsRecorder } from '../modules/analytics/index.js';
 import { createApisService } from '../modules/apis/index.js';
 import { createCatalogueService } from '../modules/catalogue/index.js';
 import { createPagesService, createSettingsService, initMeta } from '../modules/content/index.js';
@@ -94,13 +94,18 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     });
     kv = shared;
     const { bus, counters } = shared;
+    const analyticsLogger = logger.child({ part: 'analytics' });
     const analytics = createAnalyticsRecorder({
-      db: database.db,
-      nodeId,
+      writer: createAnalyticsWriter({
+        db: database.db,
+        databaseUrl: config.database_url,
+        nodeId,
+        logger: analyticsLogger,
+      }),
       bufferSize: config.analytics_buffer_size,
       flushMs: config.analytics_flush_ms,
       rawRetentionHours: config.analytics_raw_retention_hours,
-      logger: logger.child({ part: 'analytics' }),
+      logger: analyticsLogger,
     });
 
     // Operations: one metrics registry per process, read by `/metrics` on every surface.

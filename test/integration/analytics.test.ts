@@ -6,6 +6,8 @@ import {
   bucketIndex,
   createAnalyticsRecorder,
   HISTOGRAM_SIZE,
+  inlineAnalyticsWriter,
+  threadAnalyticsWriter,
   pruneAnalytics,
   recentErrors,
   statusBreakdown,
@@ -65,10 +67,12 @@ function stallProbe(): { stop(): Promise<number> } {
   };
 }
 
-function recorderOn(db: DatabaseHandle<Database>['db'], overrides: Partial<AnalyticsRecorderOptions> = {}) {
+function recorderOn(
+  db: DatabaseHandle<Database>['db'],
+  { nodeId = 'node-test', ...overrides }: Partial<AnalyticsRecorderOptions> & { nodeId?: string } = {},
+) {
   return createAnalyticsRecorder({
-    db,
-    nodeId: 'node-test',
+    writer: inlineAnalyticsWriter(db, nodeId),
     bufferSize: 100_000,
     flushMs: 0,
     rawRetentionHours: 24,
@@ -300,6 +304,65 @@ for (const dialect of dialects()) {
       const errorsForKeys = await recentErrors(t.db, { keyIds: ['key_1'], limit: 100 });
       assert.ok(errorsForKeys.every((e) => e.key_id === 'key_1' && e.status >= 400));
       assert.deepEqual(await recentErrors(t.db, { keyIds: [] }), []);
+      await recorder.close();
+    });
+
+    void test('the writer thread writes the same rollups and raw records on its own connection, then ends', async () => {
+      const t = await freshDb();
+      const records = syntheticRecords(3_000, 7);
+      const recorder = createAnalyticsRecorder({
+        writer: threadAnalyticsWriter({ databaseUrl: t.url, nodeId: 'node-thread', logger: silent }),
+        bufferSize: 100_000,
+        flushMs: 0,
+        rawRetentionHours: 24,
+        logger: silent,
+        pruneEveryMs: 0,
+      });
+      for (const r of records) recorder.record(r);
+      await recorder.flush();
+      assert.deepEqual([recorder.stats().flushed, recorder.stats().flushedRecords], [3_000, 3_000]);
+      const range = { from: T0, to: T0 + 3 * HOUR };
+      assert.deepEqual(
+        pick((await analyticsQuery(t.db, { ...range, resolution: 'minute' })).totals as never),
+        expect(records),
+      );
+      assert.deepEqual(
+        pick((await analyticsQuery(t.db, { ...range, resolution: 'hour' })).totals as never),
+        expect(records),
+      );
+      const nodes = await t.db.selectFrom('analytics_records').select('node_id').distinct().execute();
+      assert.deepEqual(nodes, [{ node_id: 'node-thread' }]);
+      // What close() drains goes through the thread too, and the thread ends with it.
+      recorder.record(req({ at: T0 + 5 * HOUR }));
+      await recorder.close();
+      assert.equal(await countRecords(t.db), 3_001);
+    });
+
+    void test('a batch the writer thread cannot write is kept, and written once the database accepts it', async () => {
+      const t = await freshDb();
+      // The raw records' table moved away: every write fails at its inserts until it is back.
+      await t.db.schema.alterTable('analytics_records').renameTo('analytics_records_away').execute();
+      const recorder = createAnalyticsRecorder({
+        writer: threadAnalyticsWriter({ databaseUrl: t.url, nodeId: 'node-thread', logger: silent }),
+        bufferSize: 100_000,
+        flushMs: 0,
+        rawRetentionHours: 24,
+        logger: silent,
+        pruneEveryMs: 0,
+      });
+      const records = syntheticRecords(700, 9);
+      for (const r of records) recorder.record(r);
+      await assert.rejects(recorder.flush(), /analytics_records/);
+      const failed = recorder.stats();
+      assert.deepEqual([failed.pending, failed.buffered, failed.flushed, failed.failures], [700, 700, 0, 1]);
+      // Nothing of the failed batch was half-written: its rollups were rolled back with it.
+      assert.equal((await t.db.selectFrom('analytics_rollups').select('hits').execute()).length, 0);
+      await t.db.schema.alterTable('analytics_records_away').renameTo('analytics_records').execute();
+      await recorder.flush();
+      assert.deepEqual([recorder.stats().pending, recorder.stats().buffered, recorder.stats().failures], [0, 0, 0]);
+      assert.equal(await countRecords(t.db), 700);
+      const totals = await analyticsQuery(t.db, { from: T0, to: T0 + 3 * HOUR, resolution: 'hour' });
+      assert.deepEqual(pick(totals.totals as never), expect(records));
       await recorder.close();
     });
 
@@ -557,12 +620,15 @@ for (const dialect of dialects()) {
         'spread over 3 hours': syntheticRecords(5_000, 43).map((r) => ({ ...r, at: r.at + 5 * HOUR })),
       };
       for (const [name, records] of Object.entries(datasets)) {
-        const settings = {
-          'all in one transaction': { maxRecordsPerTransaction: 5_000, maxAggregatesPerTransaction: 10_000 },
-          'defaults (500 records / 200 aggregates per transaction)': {},
+        const settings: Record<string, () => Partial<AnalyticsRecorderOptions>> = {
+          'all in one transaction': () => ({ maxRecordsPerTransaction: 5_000, maxAggregatesPerTransaction: 10_000 }),
+          'defaults (500 records / 200 aggregates per transaction)': () => ({}),
+          'defaults, from the writer thread': () => ({
+            writer: threadAnalyticsWriter({ databaseUrl: db.url, nodeId: 'node-thread', logger: silent }),
+          }),
         };
         for (const [setting, overrides] of Object.entries(settings)) {
-          const recorder = recorderOn(db.db, overrides);
+          const recorder = recorderOn(db.db, overrides());
           for (const r of records) recorder.record({ ...r, path: `${r.path}/${setting.length}` });
           const probe = stallProbe();
           const started = performance.now();

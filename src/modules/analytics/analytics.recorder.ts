@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Db } from '../database.js';
 import { bucketIndex, emptyHistogram } from './analytics.histogram.js';
-import { analyticsRepository, type RollupDelta } from './analytics.repository.js';
-import { pruneAnalytics } from './analytics.service.js';
-import type { AnalyticsRecordsTable } from './analytics.table.js';
+import type { RollupDelta } from './analytics.repository.js';
 import type { AnalyticsSink, RequestRecord } from './analytics.types.js';
+import { whole, type AnalyticsWriter } from './analytics.writer.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -17,9 +14,8 @@ export interface AnalyticsLogger {
 }
 
 export interface AnalyticsRecorderOptions {
-  db: Db;
-  /** Written into every raw record (`node_id`), e.g. the host name. */
-  nodeId: string;
+  /** Where batches are written (analytics.writer.ts); closed by the recorder's `close()`. */
+  writer: AnalyticsWriter;
   /** Raw records held in memory at most (config `analytics_buffer_size`); beyond it they are dropped and counted. */
   bufferSize: number;
   /** Flush period (config `analytics_flush_ms`); 0 = no timer, flush only on `flush()`/`close()`. */
@@ -34,10 +30,10 @@ export interface AnalyticsRecorderOptions {
   pruneEveryMs?: number;
   /**
    * Raw records written per transaction. A flush with a larger backlog writes several
-   * transactions and yields to the event loop between them, so that on SQLite (whose
-   * driver is synchronous, on the gateway's thread) no single write stalls requests for
-   * long. Default 500 (≈ 5–15 ms on SQLite on this machine kind; see the timing test
-   * in test/integration/analytics.test.ts).
+   * transactions and yields to the event loop between them, so that no single write
+   * holds SQLite's one write lock (or, with an inline writer, the gateway's thread) for
+   * long. Default 500 (≈ 3–15 ms on SQLite on this machine kind; see the timing test in
+   * test/integration/analytics.test.ts).
    */
   maxRecordsPerTransaction?: number;
   /** Minute aggregates written per transaction (each also feeds an hour row); the rest goes in the next one. Default 200 (≈ 400 rollup rows with their hour rows). */
@@ -98,11 +94,6 @@ interface Aggregate {
   histogram: number[];
 }
 
-/** Non-negative integer, whatever the gateway passed (bigint columns reject fractions). */
-function whole(value: number): number {
-  return value > 0 && Number.isFinite(value) ? Math.round(value) : 0;
-}
-
 function addInto(target: Aggregate, source: Aggregate): void {
   target.hits += source.hits;
   target.successes += source.successes;
@@ -157,18 +148,17 @@ function rollupDeltas(aggregates: Iterable<Aggregate>): RollupDelta[] {
 /**
  * The gateway's analytics sink (DESIGN §7). `record()` only touches memory: it adds the
  * request to its minute aggregate and appends the raw record to a bounded buffer. A
- * timer writes both in one transaction per flush, on the event loop's own time.
+ * timer hands both to the writer, one transaction per batch: a backlog goes in bounded
+ * batches (500 raw records, 200 aggregates) with a yield to the event loop between them.
  *
- * No worker thread (DESIGN §7 allows one for raw records): the rollups are a few rows
- * per flush, and a backlog is written in bounded transactions (500 raw records, 200
- * aggregates) with a yield to the event loop between them. On SQLite a 1,000-record
- * transaction measured 8–30 ms on a loaded 2-core machine (raw inserts cost ≈ 8–20 µs
- * a row, mostly index upkeep), 5,000 in one transaction 70–170 ms; the timing test in
- * test/integration/analytics.test.ts logs it. A worker would need its own SQLite connection and would still contend with
- * the main thread for the one write lock, where better-sqlite3 busy-waits synchronously.
+ * Where the transaction runs is the writer's business (analytics.writer.ts): on SQLite
+ * a worker thread with its own connection, because better-sqlite3 runs every insert on
+ * the calling thread (raw records cost ≈ 5–7 µs a row, mostly index upkeep; 500 of them
+ * stalled the gateway 3–15 ms per flush); on PostgreSQL the calling thread, whose
+ * driver waits asynchronously. The recorder never writes to the database itself.
  */
 export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): AnalyticsRecorder {
-  const { db, nodeId, logger } = options;
+  const { writer, logger } = options;
   const now = options.now ?? Date.now;
   const capacity = Math.max(0, Math.floor(options.bufferSize));
   const keepRaw = options.rawRetentionHours > 0;
@@ -177,11 +167,6 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
   const maxAggregates = Math.max(1, options.maxAggregates ?? 100_000);
   const pruneEveryMs = options.pruneEveryMs ?? 10 * MINUTE_MS;
   const minuteRetentionDays = options.minuteRetentionDays ?? 7;
-
-  // Unique raw-record ids across nodes and restarts without a random draw per request:
-  // a per-process random prefix, then a counter.
-  const idPrefix = `rec_${Date.now().toString(36)}${randomBytes(5).toString('hex')}_`;
-  let sequence = 0;
 
   let aggregates = new Map<string, Aggregate>();
   /**
@@ -199,7 +184,6 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
   let lastFlushMs: number | null = null;
   let lastError: string | null = null;
   let lastPruneAt = now();
-  let closed = false;
 
   /** Every flush and prune runs on this chain, one at a time. */
   let chain: Promise<void> = Promise.resolve();
@@ -280,25 +264,6 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
     }
   }
 
-  function toRow(rec: RequestRecord): AnalyticsRecordsTable {
-    return {
-      id: idPrefix + (sequence++).toString(36).padStart(8, '0'),
-      at: whole(rec.at),
-      node_id: nodeId,
-      api_id: rec.apiId,
-      key_id: rec.keyId,
-      developer_id: rec.developerId,
-      method: typeof rec.method === 'string' ? rec.method.slice(0, 16) : '',
-      path: typeof rec.path === 'string' ? rec.path.slice(0, 512) : '',
-      status: rec.status | 0,
-      code: typeof rec.code === 'string' ? rec.code : null,
-      latency_ms: whole(rec.latencyMs),
-      upstream_latency_ms: whole(rec.upstreamLatencyMs),
-      bytes_in: whole(rec.bytesIn),
-      bytes_out: whole(rec.bytesOut),
-    };
-  }
-
   /** Puts a failed batch back: aggregates merge into whatever arrived since; raw records go first in line, the buffer bound still holds. */
   function restore(groups: Map<string, Aggregate>, hits: number, records: RequestRecord[]): void {
     last = null;
@@ -350,12 +315,7 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
 
     const started = performance.now();
     try {
-      const deltas = rollupDeltas(groups.values());
-      const rows = records.map(toRow);
-      await db.transaction().execute(async (trx) => {
-        if (deltas.length > 0) await analyticsRepository.addRollups(trx, deltas);
-        if (rows.length > 0) await analyticsRepository.insertRecords(trx, rows);
-      });
+      await writer.write(rollupDeltas(groups.values()), records);
     } catch (error) {
       restore(groups, hits, records);
       counters.failures++;
@@ -393,7 +353,7 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
     if (pruneEveryMs <= 0 || now() - lastPruneAt < pruneEveryMs) return;
     lastPruneAt = now();
     try {
-      await pruneAnalytics(db, { now: now(), rawRetentionHours: options.rawRetentionHours, minuteRetentionDays });
+      await writer.prune({ now: now(), rawRetentionHours: options.rawRetentionHours, minuteRetentionDays });
     } catch (error) {
       logger.warn({ err: error }, 'analytics retention failed; will retry');
     }
@@ -429,12 +389,15 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
     flush: () => enqueue(flushAll),
     async close() {
       if (timer) clearInterval(timer);
-      if (closed) return enqueue(flushAll);
-      closed = true;
-      await enqueue(async () => {
-        // Drain everything, however many transactions it takes.
-        while (raw.length > 0 || aggregates.size > 0) await flushAll();
-      });
+
+      try {
+        await enqueue(async () => {
+          // Drain everything, however many transactions it takes.
+          while (raw.length > 0 || aggregates.size > 0) await flushAll();
+        });
+      } finally {
+        await writer.close();
+      }
     },
     stats: () => ({
       buffered: raw.length,

@@ -1,6 +1,13 @@
 export type { RequestRecord, AnalyticsSink } from './analytics.types.js';
 export { LATENCY_BOUNDS_MS, HISTOGRAM_SIZE, bucketIndex, histogramPercentile } from './analytics.histogram.js';
 export {
+  createAnalyticsWriter,
+  inlineAnalyticsWriter,
+  threadAnalyticsWriter,
+  type AnalyticsWriter,
+  type AnalyticsWriterChoice,
+} from './analytics.writer.js';
+export {
   createAnalyticsRecorder,
   type AnalyticsLogger,
   type AnalyticsRecorder,

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from '../../platform/threads.js';
 import type { ImportInput, ImportOutcome } from './docs.import.js';
 import type { DocFormat } from './docs.formats.js';
 
@@ -32,15 +33,9 @@ function refused(format: DocFormat | undefined, message: string): ImportOutcome 
 }
 
 function spawn(maxMemoryMb: number): Worker {
-  const self = import.meta.url;
-  const entry = new URL(self.endsWith('.ts') ? './docs.worker.ts' : './docs.worker.js', self).href;
-  const resourceLimits = { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: 64 };
-  if (!self.endsWith('.ts')) return new Worker(new URL(entry), { resourceLimits });
-  // Running from TypeScript sources through tsx: Node 20 does not pass tsx's loader to
-  // workers, so the worker loads it first and imports the entry through it.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => m.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
-  return new Worker(boot, { eval: true, resourceLimits });
+  return startThread(import.meta.url, 'docs.worker', {
+    resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb, maxYoungGenerationSizeMb: 64 },
+  });
 }
 
 export function createWorkerImporter(options: WorkerImporterOptions = {}): SpecImporter {
