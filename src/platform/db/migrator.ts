@@ -3,6 +3,7 @@ import * as initial from './migrations/20261203T1900_initial.js';
 import * as analytics from './migrations/20261203T2000_analytics.js';
 import * as portal from './migrations/20261203T2100_portal.js';
 import * as admin from './migrations/20261203T2120_admin.js';
+import * as analyticsErrorIndexes from './migrations/20261204T0700_analytics_error_indexes.js';
 
 /** Migrations listed statically so they survive bundling and need no file-system scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261203T2000_analytics': analytics,
   '20261203T2100_portal': portal,
   '20261203T2120_admin': admin,
+  '20261204T0700_analytics_error_indexes': analyticsErrorIndexes,
 };
 
 class StaticProvider implements MigrationProvider {
