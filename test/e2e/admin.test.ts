@@ -114,6 +114,26 @@ for (const dialect of dialects()) {
       assert.equal((await system.admin.get('/api/v1/settings')).body.site_name, 'Gatehouse Developer Portal');
     });
 
+    test('the role is checked before the body: no 400 tells an outsider or a viewer how to shape a write', async () => {
+      const anonymous = system.admin.withToken('');
+      const cases: [string, string, unknown][] = [
+        ['POST', '/api/v1/apis', { colour: 'red' }],
+        ['PATCH', `/api/v1/policies/${policyId}`, { rate: 'lots' }],
+        ['POST', '/api/v1/keys', {}],
+        ['POST', '/api/v1/admins', { role: 'emperor' }],
+      ];
+      for (const [method, path, body] of cases) {
+        const asAnonymous = await anonymous.request(method, path, body);
+        assert.equal(asAnonymous.status, 401, `anonymous ${method} ${path}`);
+        assert.equal(asAnonymous.body.error.code, 'UNAUTHENTICATED');
+        const asViewer = await viewer.request(method, path, body);
+        assert.equal(asViewer.status, 403, `viewer ${method} ${path}`);
+        assert.equal(asViewer.body.error.code, 'FORBIDDEN');
+      }
+      // An admin with the same body gets the validation error.
+      assert.equal((await system.admin.post('/api/v1/apis', { colour: 'red' })).status, 400);
+    });
+
     test('no response a viewer can get carries a key secret', async () => {
       for (const path of [
         '/api/v1/keys',

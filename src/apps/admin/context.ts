@@ -38,7 +38,10 @@ export function actorOf(request: FastifyRequest): Actor {
   return { type: 'admin', id: request.admin?.id ?? null };
 }
 
-/** preHandler: a signed-in admin with at least `role`; checked on the server for every action. */
+/**
+ * Route `onRequest` hook: a signed-in admin with at least `role`; checked on the server for
+ * every action, before the body is read or validated (so a viewer learns nothing from a 400).
+ */
 export function requireRole(role: AdminRoleName) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (!request.admin) throw appError('UNAUTHENTICATED', 'Send Authorization: Bearer <admin token>');

@@ -49,7 +49,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
 
   app.get<{ Querystring: SeriesQueryType }>(
     '/analytics/requests',
-    { preHandler: read, schema: { tags: ['analytics'], querystring: SeriesQuery, response: ERRORS } },
+    { onRequest: read, schema: { tags: ['analytics'], querystring: SeriesQuery, response: ERRORS } },
     async (request) => {
       const q = request.query;
       return analyticsQuery(s.ctx.db, {
@@ -72,7 +72,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
   });
   app.get<{ Querystring: { from: string; to?: string; api_id?: string; by: 'key' | 'developer'; limit: number } }>(
     '/analytics/top-consumers',
-    { preHandler: read, schema: { tags: ['analytics'], querystring: TopQuery, response: ERRORS } },
+    { onRequest: read, schema: { tags: ['analytics'], querystring: TopQuery, response: ERRORS } },
     async (request) => {
       const q = request.query;
       return {
@@ -90,7 +90,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
   const StatusQuery = Type.Object({ ...Range, ...Scope });
   app.get<{ Querystring: { from: string; to?: string; api_id?: string; key_id?: string; developer_id?: string } }>(
     '/analytics/status-codes',
-    { preHandler: read, schema: { tags: ['analytics'], querystring: StatusQuery, response: ERRORS } },
+    { onRequest: read, schema: { tags: ['analytics'], querystring: StatusQuery, response: ERRORS } },
     async (request) => {
       const q = request.query;
       return statusBreakdown(s.ctx.db, {
@@ -110,7 +110,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
   });
   app.get<{ Querystring: { api_id?: string; developer_id?: string; limit: number } }>(
     '/analytics/errors',
-    { preHandler: read, schema: { tags: ['analytics'], querystring: ErrorsQuery, response: ERRORS } },
+    { onRequest: read, schema: { tags: ['analytics'], querystring: ErrorsQuery, response: ERRORS } },
     async (request) => ({
       data: await recentErrors(s.ctx.db, {
         apiId: request.query.api_id,

@@ -24,8 +24,8 @@ export interface CrudSpec<C, P, R> {
 
 export function registerCrud<C, P, R>(app: FastifyInstance, spec: CrudSpec<C, P, R>): void {
   const { path, tag, service } = spec;
-  const read = { preHandler: requireRole('viewer') };
-  const write = { preHandler: requireRole('admin') };
+  const read = { onRequest: requireRole('viewer') };
+  const write = { onRequest: requireRole('admin') };
 
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
     path,

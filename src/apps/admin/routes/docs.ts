@@ -117,7 +117,7 @@ export async function registerDocsRoutes(app: FastifyInstance, docs: DocsService
     scope.get<{ Params: { id: string }; Querystring: { source?: boolean } }>(
       base,
       {
-        preHandler: read,
+        onRequest: read,
         schema: {
           tags: ['documentation'],
           summary: 'Current documentation: metadata and normalised OpenAPI 3, or ?source=true for the upload as it was',
@@ -134,7 +134,7 @@ export async function registerDocsRoutes(app: FastifyInstance, docs: DocsService
 
     scope.delete<{ Params: { id: string } }>(
       base,
-      { preHandler: write, schema: { tags: ['documentation'], params: IdParams, response: ERRORS } },
+      { onRequest: write, schema: { tags: ['documentation'], params: IdParams, response: ERRORS } },
       async (request, reply) => {
         await docs.remove(actorOf(request), request.params.id);
         return reply.status(204).send();
@@ -144,7 +144,7 @@ export async function registerDocsRoutes(app: FastifyInstance, docs: DocsService
     scope.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>(
       `${base}/versions`,
       {
-        preHandler: read,
+        onRequest: read,
         schema: {
           tags: ['documentation'],
           summary: 'Uploaded versions, newest first',
@@ -159,7 +159,7 @@ export async function registerDocsRoutes(app: FastifyInstance, docs: DocsService
     scope.get<{ Params: { id: string; docId: string }; Querystring: { source?: boolean } }>(
       `${base}/versions/:docId`,
       {
-        preHandler: read,
+        onRequest: read,
         schema: {
           tags: ['documentation'],
           params: DocParams,

@@ -36,13 +36,13 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
       return reply.status(201).send({ token, expires_at: new Date(s.ctx.clock.now() + ttl).toISOString() });
     },
   );
-  app.get('/me', { preHandler: read, schema: { tags: ['auth'] } }, async (request) => request.admin);
+  app.get('/me', { onRequest: read, schema: { tags: ['auth'] } }, async (request) => request.admin);
 
   // Personal API tokens for scripts.
   app.post<{ Body: { name: string; expires_in_days?: number } }>(
     '/tokens',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['auth'],
         body: AdminTokenCreateBody,
@@ -62,13 +62,13 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   );
   app.delete<{ Params: { id: string } }>(
     '/tokens/:id',
-    { preHandler: read, schema: { tags: ['auth'], params: IdParams } },
+    { onRequest: read, schema: { tags: ['auth'], params: IdParams } },
     async (request, reply) => {
       await s.admins.revokeToken(request.admin!.id, request.params.id);
       return reply.status(204).send();
     },
   );
-  app.delete('/auth/tokens/current', { preHandler: read, schema: { tags: ['auth'] } }, async (request, reply) => {
+  app.delete('/auth/tokens/current', { onRequest: read, schema: { tags: ['auth'] } }, async (request, reply) => {
     const token = bearerToken(request);
     if (token) await s.admins.revokeTokenValue(token);
     return reply.status(204).send();
@@ -78,7 +78,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.get(
     '/admins',
     {
-      preHandler: owner,
+      onRequest: owner,
       schema: { tags: ['admins'], response: { 200: Type.Object({ data: Type.Array(AdminResponse) }), ...ERRORS } },
     },
     async () => ({ data: await s.admins.list() }),
@@ -86,7 +86,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.post<{ Body: AdminCreateBody }>(
     '/admins',
     {
-      preHandler: owner,
+      onRequest: owner,
       schema: { tags: ['admins'], body: AdminCreateBody, response: { 201: AdminResponse, ...ERRORS } },
     },
     async (request, reply) => reply.status(201).send(await s.admins.create(actorOf(request), request.body)),
@@ -119,7 +119,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   });
   app.get<{ Params: { id: string } }>(
     '/policies/:id/usage',
-    { preHandler: read, schema: { tags: ['policies'], params: IdParams } },
+    { onRequest: read, schema: { tags: ['policies'], params: IdParams } },
     async (request) => s.policies.usage(request.params.id),
   );
 
@@ -132,7 +132,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.get<{ Querystring: { limit: number; cursor?: string; status?: string; email?: string } }>(
     '/developers',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['developers'],
         querystring: DeveloperQuery,
@@ -144,7 +144,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.get<{ Params: { id: string } }>(
     '/developers/:id',
     {
-      preHandler: read,
+      onRequest: read,
       schema: { tags: ['developers'], params: IdParams, response: { 200: DeveloperResponse, ...ERRORS } },
     },
     async (request) => s.developers.get(request.params.id),
@@ -152,7 +152,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.patch<{ Params: { id: string }; Body: DeveloperAdminPatchBody }>(
     '/developers/:id',
     {
-      preHandler: write,
+      onRequest: write,
       schema: {
         tags: ['developers'],
         params: IdParams,
@@ -164,7 +164,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   );
   app.delete<{ Params: { id: string } }>(
     '/developers/:id',
-    { preHandler: write, schema: { tags: ['developers'], params: IdParams, response: ERRORS } },
+    { onRequest: write, schema: { tags: ['developers'], params: IdParams, response: ERRORS } },
     async (request, reply) => {
       await s.developers.remove(actorOf(request), request.params.id);
       return reply.status(204).send();
@@ -173,7 +173,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string } }>(
     '/developers/:id/keys',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['developers'],
         params: IdParams,
@@ -196,7 +196,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.get<{ Querystring: { limit: number; cursor?: string; status?: string; developer_id?: string } }>(
     '/key-requests',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['key-requests'],
         querystring: RequestQuery,
@@ -208,7 +208,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.get<{ Params: { id: string } }>(
     '/key-requests/:id',
     {
-      preHandler: read,
+      onRequest: read,
       schema: { tags: ['key-requests'], params: IdParams, response: { 200: KeyRequestResponse, ...ERRORS } },
     },
     async (request) => s.keyRequests.get(request.params.id),
@@ -216,7 +216,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.post<{ Params: { id: string } }>(
     '/key-requests/:id/approve',
     {
-      preHandler: write,
+      onRequest: write,
       schema: { tags: ['key-requests'], params: IdParams, response: { 200: KeyRequestResponse, ...ERRORS } },
     },
     async (request) => s.keyRequests.approve(actorOf(request), request.params.id),
@@ -224,7 +224,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.post<{ Params: { id: string }; Body: { reason: string } }>(
     '/key-requests/:id/reject',
     {
-      preHandler: write,
+      onRequest: write,
       schema: {
         tags: ['key-requests'],
         params: IdParams,
@@ -245,37 +245,37 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.get<{ Querystring: { limit: number; cursor?: string; developer_id?: string; prefix?: string; status?: string } }>(
     '/keys',
     {
-      preHandler: read,
+      onRequest: read,
       schema: { tags: ['keys'], querystring: KeyQuery, response: { 200: ListOf(KeyResponse), ...ERRORS } },
     },
     async (request) => s.keys.list({ ...request.query, developerId: request.query.developer_id }),
   );
   app.post<{ Body: KeyIssueBody }>(
     '/keys',
-    { preHandler: write, schema: { tags: ['keys'], body: KeyIssueBody, response: { 201: KeyResponse, ...ERRORS } } },
+    { onRequest: write, schema: { tags: ['keys'], body: KeyIssueBody, response: { 201: KeyResponse, ...ERRORS } } },
     async (request, reply) => reply.status(201).send(await s.keys.issue(actorOf(request), request.body)),
   );
   app.get<{ Params: { id: string } }>(
     '/keys/:id',
-    { preHandler: read, schema: { tags: ['keys'], params: IdParams, response: { 200: KeyResponse, ...ERRORS } } },
+    { onRequest: read, schema: { tags: ['keys'], params: IdParams, response: { 200: KeyResponse, ...ERRORS } } },
     async (request) => s.keys.get(request.params.id),
   );
   app.patch<{ Params: { id: string }; Body: KeyPatchBody }>(
     '/keys/:id',
     {
-      preHandler: write,
+      onRequest: write,
       schema: { tags: ['keys'], params: IdParams, body: KeyPatchBody, response: { 200: KeyResponse, ...ERRORS } },
     },
     async (request) => s.keys.update(actorOf(request), request.params.id, request.body),
   );
   app.delete<{ Params: { id: string } }>(
     '/keys/:id',
-    { preHandler: write, schema: { tags: ['keys'], params: IdParams, response: { 200: KeyResponse, ...ERRORS } } },
+    { onRequest: write, schema: { tags: ['keys'], params: IdParams, response: { 200: KeyResponse, ...ERRORS } } },
     async (request) => s.keys.revoke(actorOf(request), request.params.id),
   );
   app.get<{ Params: { id: string } }>(
     '/keys/:id/limits',
-    { preHandler: read, schema: { tags: ['keys'], params: IdParams } },
+    { onRequest: read, schema: { tags: ['keys'], params: IdParams } },
     async (request) => {
       await s.keys.load(request.params.id);
       return s.keyLimits.state(request.params.id);
@@ -283,7 +283,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   );
   app.post<{ Params: { id: string } }>(
     '/keys/:id/reset-quota',
-    { preHandler: write, schema: { tags: ['keys'], params: IdParams } },
+    { onRequest: write, schema: { tags: ['keys'], params: IdParams } },
     async (request) => {
       await s.keys.load(request.params.id);
       await s.keyLimits.resetQuota(request.params.id);
@@ -300,13 +300,13 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   // --- settings and audit ----------------------------------------------------------------
   app.get(
     '/settings',
-    { preHandler: read, schema: { tags: ['settings'], response: { 200: SettingsResponse, ...ERRORS } } },
+    { onRequest: read, schema: { tags: ['settings'], response: { 200: SettingsResponse, ...ERRORS } } },
     async () => s.settings.get(),
   );
   app.patch<{ Body: Partial<PortalSettings> }>(
     '/settings',
     {
-      preHandler: write,
+      onRequest: write,
       schema: { tags: ['settings'], body: SettingsPatchBody, response: { 200: SettingsResponse, ...ERRORS } },
     },
     async (request) => s.settings.update(actorOf(request), request.body),
@@ -329,7 +329,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
       actor_id?: string;
       action?: string;
     };
-  }>('/audit-events', { preHandler: read, schema: { tags: ['audit'], querystring: AuditQuery } }, async (request) => {
+  }>('/audit-events', { onRequest: read, schema: { tags: ['audit'], querystring: AuditQuery } }, async (request) => {
     const q = request.query;
     const rows = await listAudit(s.ctx.db, {
       limit: q.limit,
@@ -348,7 +348,7 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   app.route({
     method: ['PUT', 'PATCH', 'DELETE', 'POST'],
     url: '/audit-events',
-    preHandler: read,
+    onRequest: read,
     handler: () => {
       throw appError('METHOD_NOT_ALLOWED', 'Audit events cannot be changed');
     },

@@ -21,7 +21,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
     '/webhooks',
     {
-      preHandler: read,
+      onRequest: read,
       schema: { tags: ['webhooks'], querystring: PageQuery, response: { 200: ListOf(WebhookResponse), ...ERRORS } },
     },
     async (request) => s.webhooks.list(request.query),
@@ -29,7 +29,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   app.post<{ Body: WebhookCreateBody }>(
     '/webhooks',
     {
-      preHandler: write,
+      onRequest: write,
       schema: { tags: ['webhooks'], body: WebhookCreateBody, response: { 201: WebhookResponse, ...ERRORS } },
     },
     async (request, reply) => reply.status(201).send(await s.webhooks.create(actorOf(request), request.body)),
@@ -37,7 +37,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   app.get<{ Params: { id: string } }>(
     '/webhooks/:id',
     {
-      preHandler: read,
+      onRequest: read,
       schema: { tags: ['webhooks'], params: IdParams, response: { 200: WebhookResponse, ...ERRORS } },
     },
     async (request) => s.webhooks.get(request.params.id),
@@ -45,7 +45,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   app.patch<{ Params: { id: string }; Body: WebhookPatchBody }>(
     '/webhooks/:id',
     {
-      preHandler: write,
+      onRequest: write,
       schema: {
         tags: ['webhooks'],
         params: IdParams,
@@ -57,7 +57,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   );
   app.delete<{ Params: { id: string } }>(
     '/webhooks/:id',
-    { preHandler: write, schema: { tags: ['webhooks'], params: IdParams, response: ERRORS } },
+    { onRequest: write, schema: { tags: ['webhooks'], params: IdParams, response: ERRORS } },
     async (request, reply) => {
       await s.webhooks.remove(actorOf(request), request.params.id);
       return reply.status(204).send();
@@ -66,7 +66,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   app.post<{ Params: { id: string } }>(
     '/webhooks/:id/ping',
     {
-      preHandler: write,
+      onRequest: write,
       schema: { tags: ['webhooks'], params: IdParams, response: { 202: DeliveryResponse, ...ERRORS } },
     },
     async (request, reply) => reply.status(202).send(await s.webhooks.ping(actorOf(request), request.params.id)),
@@ -79,7 +79,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   app.get<{ Params: { id: string }; Querystring: { limit: number; cursor?: string; status?: string } }>(
     '/webhooks/:id/deliveries',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['webhooks'],
         params: IdParams,
@@ -95,7 +95,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
   app.post<{ Params: { id: string } }>(
     '/webhook-deliveries/:id/retry',
     {
-      preHandler: write,
+      onRequest: write,
       schema: { tags: ['webhooks'], params: IdParams, response: { 202: DeliveryResponse, ...ERRORS } },
     },
     async (request, reply) => reply.status(202).send(await s.webhooks.redeliver(actorOf(request), request.params.id)),
@@ -125,7 +125,7 @@ export function registerWebhookRoutes(app: FastifyInstance, s: AdminServices): v
     };
   }>(
     '/analytics/requests.csv',
-    { preHandler: read, schema: { tags: ['analytics'], querystring: CsvQuery, produces: ['text/csv'] } },
+    { onRequest: read, schema: { tags: ['analytics'], querystring: CsvQuery, produces: ['text/csv'] } },
     async (request, reply) => {
       const q = request.query;
       const csv = await analyticsCsv(s.ctx.db, {
