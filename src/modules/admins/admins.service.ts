@@ -151,21 +151,31 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
       const token = `gha_${randomToken(32)}`;
       const id = newId('adminToken', now);
       const prefix = token.slice(0, 10);
-      await db
-        .insertInto('admin_tokens')
-        .values({
-          id,
-          admin_id: adminId,
-          name,
-          kind,
-          prefix,
-          token_hash: sha256Hex(token),
-          expires_at: ttlMs === null ? null : now + ttlMs,
-          last_used_at: null,
-          revoked_at: null,
-          created_at: now,
-        })
-        .execute();
+      await db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('admin_tokens')
+          .values({
+            id,
+            admin_id: adminId,
+            name,
+            kind,
+            prefix,
+            token_hash: sha256Hex(token),
+            expires_at: ttlMs === null ? null : now + ttlMs,
+            last_used_at: null,
+            revoked_at: null,
+            created_at: now,
+          })
+          .execute();
+        // Personal API tokens are credentials that outlive a session: audited (sessions are not).
+        if (kind === 'api')
+          await recordAudit(
+            tx,
+            { type: 'admin', id: adminId },
+            { action: 'admin_token.created', objectType: 'admin_token', objectId: id, details: { name, prefix } },
+            now,
+          );
+      });
       return { id, token, prefix };
     },
 
@@ -313,13 +323,23 @@ export function createAdminsService(ctx: ModuleContext & { sessionTtlHours: numb
     },
 
     async revokeToken(adminId: string, tokenId: string): Promise<void> {
-      const changed = await db
-        .updateTable('admin_tokens')
-        .set({ revoked_at: clock.now() })
-        .where('id', '=', tokenId)
-        .where('admin_id', '=', adminId)
-        .executeTakeFirst();
-      if (Number(changed.numUpdatedRows) !== 1) throw notFound('Token', tokenId);
+      const now = clock.now();
+      await db.transaction().execute(async (tx) => {
+        const changed = await tx
+          .updateTable('admin_tokens')
+          .set({ revoked_at: now })
+          .where('id', '=', tokenId)
+          .where('admin_id', '=', adminId)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(changed.numUpdatedRows) !== 1) throw notFound('Token', tokenId);
+        await recordAudit(
+          tx,
+          { type: 'admin', id: adminId },
+          { action: 'admin_token.revoked', objectType: 'admin_token', objectId: tokenId, details: {} },
+          now,
+        );
+      });
     },
   };
 }

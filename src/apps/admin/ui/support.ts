@@ -1,5 +1,5 @@
 import { Value } from '@sinclair/typebox/value';
-import type { TSchema } from '@sinclair/typebox';
+import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Liquid } from 'liquidjs';
 import type { AdminRoleName } from '../../../modules/admins/index.js';
@@ -148,6 +148,13 @@ export function lines(body: FormBody, name: string): string[] {
 export function compact<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
+
+// TypeBox's Value knows no string formats until they are registered (it refuses every value
+// of an unknown format); the REST routes validate with ajv-formats, so register the formats
+// the shared schemas use with the same meaning (RFC 3339 date-time with a time zone).
+const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)$/i;
+if (!FormatRegistry.Has('date-time'))
+  FormatRegistry.Set('date-time', (value) => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)));
 
 /**
  * Checks a body built from a form against the same TypeBox schema the REST route
