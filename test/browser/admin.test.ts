@@ -9,7 +9,7 @@ import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 /**
  * The API owner's workflow in a real browser (Debian chromium through playwright-core),
- * from a fresh system: sign in, create and enable an API, create a policy, publish a
+ * from the demo seed of a fresh system: sign in, create and enable an API, create a policy, publish a
  * catalogue entry with manual approval, upload its documentation, approve a request
  * that came from the portal, revoke the key, and see the calls in analytics. Then a
  * viewer: sees no secrets and cannot change anything, even by posting forms directly.
@@ -99,7 +99,8 @@ describe('admin dashboard in chromium', () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     upstream = await startUpstream();
-    system = await startSystem('sqlite');
+    // From the seed, as after `npm start`: the demo API, policy and entry are there.
+    system = await startSystem('sqlite', { demo: true, sample_upstream_port: 0 });
     base = system.running.urls.admin;
   });
 
@@ -118,6 +119,13 @@ describe('admin dashboard in chromium', () => {
       assert.ok(session?.httpOnly, 'session cookie is HttpOnly');
       assert.equal(session?.sameSite, 'Lax');
       await shot(page, '01-dashboard');
+      await nav(page, 'APIs');
+      assert.ok(
+        await page.getByRole('link', { name: 'Sample Pet Store' }).isVisible(),
+        'the seeded demo API is listed',
+      );
+      await nav(page, 'Catalogue');
+      assert.ok(await page.getByRole('link', { name: 'Pet Store (Free)' }).isVisible(), 'the seeded entry is listed');
 
       // 1. Create an API (disabled), then enable it.
       await nav(page, 'APIs');

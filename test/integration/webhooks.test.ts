@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { verifySignature } from '../../src/modules/webhooks/index.js';
 import { dialects } from '../helpers/db.js';
@@ -14,6 +15,12 @@ function assertSigned(hook: ReceivedHook, secret: string): void {
   const timestamp = hook.headers['x-gatehouse-timestamp'];
   assert.equal(typeof signature, 'string');
   assert.match(String(signature), /^sha256=[0-9a-f]{64}$/);
+  // Computed here as a receiver would, not with the product's own helper.
+  const expected = createHmac('sha256', secret)
+    .update(`${String(timestamp)}.${hook.body}`)
+    .digest('hex');
+  assert.equal(signature, `sha256=${expected}`, 'HMAC-SHA256(secret, "<timestamp>.<body>")');
+  assert.ok(Math.abs(Number(timestamp) - Date.now() / 1000) < 60, 'the timestamp is unix seconds, now');
   assert.ok(
     verifySignature(secret, String(timestamp), hook.body, String(signature)),
     'signature verifies with the secret',
