@@ -208,6 +208,48 @@ describe('API documentation in chromium', () => {
     }
   });
 
+  test('a key just issued in the portal pre-authorises the console in that tab, without pasting', async () => {
+    await signUpDeveloper(system, 'fresh-key@example.com');
+    const browser = await openBrowser();
+    try {
+      const { page } = browser;
+      await logIn(page, portal, 'fresh-key@example.com');
+      await page.goto(`${portal}/catalogue/pet-store-free`);
+      await page.getByRole('link', { name: 'Request access' }).click();
+      await page.getByLabel('Key name').fill('from-portal');
+      await page.getByRole('button', { name: 'Request key' }).click();
+      await page.getByRole('heading', { name: 'Your new key' }).waitFor();
+      const issued = await page.locator('#key-secret').inputValue();
+      assert.match(issued, /^gh_/);
+      await page.locator('#try-in-docs').click();
+      await page.waitForURL(`${portal}/catalogue/pet-store-free/docs`);
+      await page.locator('#docs-key-status.text-success').waitFor();
+      assert.match(await page.locator('#docs-key-status').innerText(), /from-portal/);
+      assert.equal(await page.inputValue('#docs-key-secret'), '', 'nothing was pasted');
+      const list = await execute(page, 'listPets');
+      assert.equal(list.status, '200');
+      assert.equal(list.url, `${system.gatewayUrl}/petstore/pets`);
+      assert.match(list.body, /"Rex"/);
+      await shot(page, 'docs-prefilled-from-portal');
+      // A secret this tab holds that no longer matches the key (rolled elsewhere) is not used.
+      const keys = (await system.admin.get('/api/v1/keys')).body.data.filter((k: any) => k.name === 'from-portal');
+      assert.equal(keys.length, 1);
+      const dev = await system.portal.post('/api/v1/auth/tokens', {
+        email: 'fresh-key@example.com',
+        password: PASSWORD,
+      });
+      const rolled = await system.portal.withToken(dev.body.token).post(`/api/v1/keys/${keys[0].id}/roll`, {});
+      assert.equal(rolled.status, 200, JSON.stringify(rolled.body));
+      await page.reload();
+      await page.locator('#operations-pets-listPets').waitFor();
+      await page.locator('#docs-key-status.text-body-secondary').waitFor();
+      assert.match(await page.locator('#docs-key-status').innerText(), /Paste the secret/);
+      assert.deepEqual(browser.errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('a signed-out visitor reads the docs and is told how to get a key', async () => {
     const browser = await openBrowser();
     try {

@@ -2,9 +2,10 @@
 // inline script anywhere (CSP script-src 'self'): settings come from data-* attributes.
 //
 // Secrets: the portal stores none, so the page cannot fill one in by itself. A secret
-// the developer pastes here, or gets by rolling a key here, is kept in this tab's
-// sessionStorage under `gatehouse.key.<key id>` and handed to Swagger UI's
-// preauthorizeApiKey; it is never sent to the portal server.
+// the developer pastes here, gets by rolling a key here, or was shown on the portal's
+// key page in this tab (portal.js), is kept in this tab's sessionStorage under
+// `gatehouse.key.<key id>` and handed to Swagger UI's preauthorizeApiKey; it is never
+// sent to the portal server.
 (function () {
   'use strict';
 
@@ -91,10 +92,17 @@
     say('The console sends key “' + key.name + '” (' + key.prefix + '…' + key.last4 + ') with every request. Open an operation and choose “Execute”.', 'ok');
   }
 
+  /** The secret this tab holds for a key, if it still matches the key's prefix and last 4 (not rolled elsewhere). */
+  function usable(key) {
+    var secret = remembered(key.id);
+    if (!secret) return null;
+    return key.hasSecret && secret.indexOf(key.prefix) === 0 && secret.slice(-4) === key.last4 ? secret : null;
+  }
+
   function choose() {
     var key = selected();
     if (!key) return;
-    var secret = remembered(key.id);
+    var secret = usable(key);
     if (secret) {
       authorise(key, secret);
       return;
@@ -109,7 +117,24 @@
     );
   }
 
-  if (select) select.addEventListener('change', choose);
+  if (select) {
+    select.addEventListener('change', choose);
+    // Start with a key whose secret this tab already holds (e.g. one just issued or
+    // revealed in the portal), so the console is authorised without pasting.
+    for (var i = 0; i < select.options.length; i++) {
+      var option = select.options[i];
+      var candidate = {
+        id: option.value,
+        prefix: option.getAttribute('data-prefix'),
+        last4: option.getAttribute('data-last4'),
+        hasSecret: option.getAttribute('data-has-secret') === 'true',
+      };
+      if (usable(candidate)) {
+        select.selectedIndex = i;
+        break;
+      }
+    }
+  }
 
   if (useButton && secretInput) {
     var use = function () {

@@ -42,6 +42,18 @@
     );
   });
 
+  // <input data-remember-key="<key id>" value="<secret>"> (the one-time key page): keep the
+  // secret in this tab's sessionStorage so the documentation's try-it console
+  // (docs-console.js) is authorised with it without pasting. It never leaves the tab.
+  var fresh = document.querySelectorAll('[data-remember-key]');
+  for (var i = 0; i < fresh.length; i++) {
+    try {
+      window.sessionStorage.setItem('gatehouse.key.' + fresh[i].getAttribute('data-remember-key'), fresh[i].value);
+    } catch {
+      /* storage off: the developer pastes the key in the console instead */
+    }
+  }
+
   // <form data-confirm="Really?"> asks before submitting.
   document.addEventListener('submit', function (event) {
     var form = event.target;

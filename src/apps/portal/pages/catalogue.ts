@@ -30,7 +30,12 @@ export function entryView(entry: DeveloperCatalogueView) {
 export function secretView(
   key: KeyResponse,
   secret: string,
-  entry: { name: string; apis: { name: string; gateway_url: string }[] } | null,
+  entry: {
+    name: string;
+    slug?: string;
+    documentation?: { format: string } | null;
+    apis: { name: string; gateway_url: string }[];
+  } | null,
   gatewayUrl: string,
 ) {
   const target = entry?.apis[0]?.gateway_url ?? `${gatewayUrl.replace(/\/+$/, '')}/`;
@@ -40,6 +45,12 @@ export function secretView(
     entry_name: entry?.name ?? null,
     apis: entry?.apis ?? [],
     curl: curlCommand(secret, target),
+    // The page keeps the secret in the tab, so the docs console there is authorised with it
+    // (Markdown documentation has no console).
+    docs_url:
+      entry?.slug && entry.documentation && entry.documentation.format !== 'markdown'
+        ? `/catalogue/${encodeURIComponent(entry.slug)}/docs`
+        : null,
   };
 }
 
