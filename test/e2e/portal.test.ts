@@ -3,12 +3,16 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dialects } from '../helpers/db.js';
-import { startSystem, type TestSystem } from '../helpers/system.js';
+import { eventually, startSystem, type TestSystem } from '../helpers/system.js';
 
 /** A browser-like HTML client: keeps cookies, reads the CSRF token from each form page. */
 class Browser {
   readonly cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
+  constructor(
+    readonly base: string,
+    /** Sent with every request, e.g. the X-Forwarded-* headers of a proxy in front of the portal. */
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   private remember(res: Response): void {
     for (const line of res.headers.getSetCookie()) {
@@ -28,7 +32,10 @@ class Browser {
   }
 
   async get(path: string): Promise<{ status: number; html: string; location: string | null; headers: Headers }> {
-    const res = await fetch(this.base + path, { headers: { cookie: this.cookieHeader() }, redirect: 'manual' });
+    const res = await fetch(this.base + path, {
+      headers: { ...this.headers, cookie: this.cookieHeader() },
+      redirect: 'manual',
+    });
     this.remember(res);
     return { status: res.status, html: await res.text(), location: res.headers.get('location'), headers: res.headers };
   }
@@ -42,7 +49,7 @@ class Browser {
     }
     const res = await fetch(this.base + path, {
       method: 'POST',
-      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { ...this.headers, cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
       body: body.toString(),
       redirect: 'manual',
     });
@@ -461,6 +468,33 @@ for (const dialect of dialects()) {
       assert.equal(again.status, 400, 'the link works once');
       assert.match(again.html, /invalid, was already used or has expired/);
       assert.equal((await browser.get(url)).status, 400);
+      // A link that has expired is refused too, and does not change the password.
+      await browser.post('/forgot-password', { email: 'reset@example.com' });
+      const second = system
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"template":"password-reset"'));
+      assert.equal(second.length, 2);
+      const late = /(\/reset-password\?token=[\w%-]+)/.exec(JSON.parse(second[1]!).mail.text as string)?.[1];
+      assert.ok(late && late !== url);
+      await system.running.database.db
+        .updateTable('developer_account_tokens')
+        .set({ expires_at: Date.now() - 1 })
+        .where('used_at', 'is', null)
+        .where('purpose', '=', 'password_reset')
+        .execute();
+      assert.equal((await browser.get(late)).status, 400);
+      const expired = await browser.post(
+        '/reset-password',
+        {
+          token: decodeURIComponent(late.split('token=')[1]!),
+          password: 'too-late-pass',
+          password_confirm: 'too-late-pass',
+        },
+        { from: '/forgot-password' },
+      );
+      assert.equal(expired.status, 400);
+      assert.equal((await logIn(new Browser(portal), 'reset@example.com', 'too-late-pass')).status, 401);
     });
 
     test('email verification: pending until the emailed link is opened, then a welcome email', async () => {
@@ -516,6 +550,198 @@ for (const dialect of dialects()) {
       assert.equal((await browser.get('/profile')).status, 200, 'this session continues');
       assert.equal((await other.get('/profile')).status, 303, 'other sessions ended');
       assert.doesNotMatch(system.logs(), /gh_[0-9A-Za-z]{32,}/);
+    });
+
+    test('keys through the HTML forms: request with the entry fields, roll, per-key dashboard with recent errors, rejection emailed', async () => {
+      const auto = await system.admin.post('/api/v1/catalogue', {
+        name: 'Echo auto',
+        policy_id: policyId,
+        approval: 'auto',
+        key_request_fields: [{ name: 'use_case', label: 'Use case', type: 'text', required: true }],
+      });
+      assert.equal(auto.status, 201, JSON.stringify(auto.body));
+      const browser = new Browser(portal);
+      await signUp(browser, 'keys@example.com');
+      await logIn(browser, 'keys@example.com');
+      const requestPath = `/catalogue/${auto.body.slug}/request`;
+      const missing = await browser.post(requestPath, { key_name: 'cli' });
+      assert.equal(missing.status, 400);
+      assert.match(missing.html, /id="f-fields-use_case-error">Use case is required/);
+      assert.match(missing.html, /value="cli"/, 'the key name is kept');
+      const shown = await browser.post(requestPath, { key_name: 'cli', 'fields.use_case': 'status page' });
+      assert.equal(shown.status, 200);
+      const first = /id="key-secret" value="(gh_[0-9A-Za-z]+)"/.exec(shown.html)?.[1];
+      assert.ok(first, 'the secret is shown once');
+      assert.ok(
+        shown.html.includes(
+          `id="curl-command">curl -H &#39;Authorization: Bearer ${first}&#39; ${system.gatewayUrl}/echo/<`,
+        ),
+        'a ready curl command against the gateway',
+      );
+      const developer = (await system.admin.get('/api/v1/developers?email=keys@example.com')).body.data[0];
+      const keys = await system.admin.get(`/api/v1/keys?developer_id=${developer.id}`);
+      const key = keys.body.data.find((k: any) => k.name === 'cli');
+      assert.ok(key, JSON.stringify(keys.body));
+      // The page hands the secret to this tab's docs console (sessionStorage, in portal.js), not to the server.
+      assert.match(shown.html, new RegExp(`id="key-secret" value="${first}" data-remember-key="${key.id}"`));
+      assert.doesNotMatch(shown.html, /id="try-in-docs"/, 'no console link: this entry has no OpenAPI docs');
+      const requests = await system.admin.get(`/api/v1/key-requests?status=approved`);
+      assert.deepEqual(requests.body.data.find((r: any) => r.key_id === key.id)?.fields, { use_case: 'status page' });
+
+      // The upstream of this API is down: the call is the developer's error, shown per key.
+      const call = await fetch(`${system.gatewayUrl}/echo/orders?id=7`, { headers: { 'x-api-key': first } });
+      assert.equal(call.status, 502);
+      await call.text();
+      await system.running.analytics.flush();
+      const dash = await browser.get(`/dashboard?key=${key.id}&range=24h`);
+      assert.equal(dash.status, 200);
+      assert.match(dash.html, new RegExp(`<option value="${key.id}" selected>cli</option>`));
+      assert.match(dash.html, /id="total-hits">1</);
+      assert.match(dash.html, /id="total-errors">1</);
+      assert.match(dash.html, /<code>GET \/echo\/orders<\/code><\/td><td>502 UPSTREAM_UNAVAILABLE</);
+      assert.match(dash.html, /Rate limit: 100 requests per minute/);
+      assert.match(dash.html, /Quota: 10,000 requests per month — 1 used, 9,999 remaining, renews \d{4}-/);
+      assert.match(dash.html, /data-chart="\{&#34;labels&#34;/, 'chart data for Chart.js, escaped in the attribute');
+
+      // My keys: roll asks for confirmation and shows a new secret once; the old one stops working.
+      const list = await browser.get('/keys');
+      assert.match(list.html, new RegExp(`action="/keys/${key.id}/roll" data-confirm=`));
+      assert.match(list.html, new RegExp(`action="/keys/${key.id}/revoke" data-confirm=`));
+      // Created and last used (the gateway writes last-used times in batches every few seconds).
+      assert.match(list.html, /Created<\/dt><dd class="col-7">\d{4}-\d\d-\d\d \d\d:\d\d</);
+      assert.match(list.html, /Last used<\/dt><dd class="col-7">(\d{4}-\d\d-\d\d \d\d:\d\d|never)</);
+      const rolled = await browser.post(`/keys/${key.id}/roll`, {}, { from: '/keys' });
+      assert.equal(rolled.status, 200);
+      const second = /id="key-secret" value="(gh_[0-9A-Za-z]+)"/.exec(rolled.html)?.[1];
+      assert.ok(second && second !== first);
+      assert.match(rolled.html, /The previous secret of this key no longer works/);
+      assert.equal((await browser.post(`/keys/${key.id}/roll`, {}, { csrf: false })).status, 403);
+      const oldRefused = await eventually(
+        async () => {
+          const res = await fetch(`${system.gatewayUrl}/echo/x`, { headers: { 'x-api-key': first } });
+          await res.text();
+          return res.status === 401;
+        },
+        2_000,
+        50,
+      );
+      assert.ok(oldRefused, 'the rolled-out secret is refused within a second or so');
+      const fresh = await fetch(`${system.gatewayUrl}/echo/x`, { headers: { 'x-api-key': second } });
+      assert.equal(fresh.status, 502, 'the new secret gets through to the (down) upstream');
+      await fresh.text();
+
+      // Manual approval, rejected by an admin: the developer is emailed the reason, never a key.
+      const manual = await system.admin.post('/api/v1/catalogue', {
+        name: 'Echo reviewed',
+        policy_id: policyId,
+        approval: 'manual',
+      });
+      const sent = await browser.post(`/catalogue/${manual.body.slug}/request`, { key_name: 'prod' });
+      assert.equal(sent.status, 200);
+      assert.match(sent.html, /Request sent/);
+      const pending = await system.admin.get('/api/v1/key-requests?status=pending');
+      const mine = pending.body.data.find((r: any) => r.catalogue_id === manual.body.id);
+      assert.ok(mine);
+      const rejected = await system.admin.post(`/api/v1/key-requests/${mine.id}/reject`, { reason: 'Tell us <more>' });
+      assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+      const mailed = () =>
+        system
+          .logs()
+          .split('\n')
+          .filter((l) => l.includes('"template":"key-request-rejected"') && l.includes('keys@example.com'));
+      assert.ok(await eventually(async () => mailed().length === 1, 2_000));
+      const mail = JSON.parse(mailed()[0]!).mail as { subject: string; text: string };
+      assert.match(mail.subject, /Echo reviewed was declined/);
+      assert.match(mail.text, /Reason given: Tell us <more>/, 'plain text, not HTML-escaped');
+      assert.match(
+        (await browser.get('/keys')).html,
+        /Echo reviewed<\/td><td>prod<\/td><td><span class="badge text-bg-danger">rejected/,
+      );
+      for (const secret of [first, second]) assert.ok(!system.logs().includes(secret), 'no secret in any log or mail');
+    });
+  });
+
+  describe(`developer portal behind an HTTPS proxy on ${dialect}`, () => {
+    let system: TestSystem;
+    let portal: string;
+
+    before(async () => {
+      system = await startSystem(dialect, { trust_proxy: true });
+      portal = system.running.urls.portal;
+    });
+
+    after(async () => {
+      await system?.stop();
+    });
+
+    const viaProxy = (ip: string) => ({ 'x-forwarded-for': ip, 'x-forwarded-proto': 'https' });
+
+    test('behind HTTPS the session and CSRF cookies are Secure as well as HttpOnly and SameSite', async () => {
+      const browser = new Browser(portal, viaProxy('198.51.100.1'));
+      const created = await browser.post('/signup', {
+        email: 'secure@example.com',
+        password: 'portal-pass-1',
+        'fields.name': 'Sec',
+      });
+      assert.equal(created.status, 303, created.html.slice(0, 300));
+      const token = await browser.csrf('/login');
+      const res = await fetch(`${portal}/login`, {
+        method: 'POST',
+        headers: {
+          ...viaProxy('198.51.100.1'),
+          cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ email: 'secure@example.com', password: 'portal-pass-1', _csrf: token }).toString(),
+        redirect: 'manual',
+      });
+      assert.equal(res.status, 303);
+      const cookies = res.headers.getSetCookie();
+      const session = cookies.find((c) => c.startsWith('gh_portal='));
+      assert.ok(session, cookies.join(' | '));
+      assert.match(session, /; Secure/i);
+      assert.match(session, /HttpOnly/i);
+      assert.match(session, /SameSite=Lax/i);
+      for (const cookie of cookies) assert.match(cookie, /; Secure/i, cookie);
+    });
+
+    test('log-in is throttled per IP: one address guessing across many accounts is locked, others are not', async () => {
+      const browser = new Browser(portal, viaProxy('203.0.113.7'));
+      assert.equal(
+        (await browser.post('/signup', { email: 'victim@example.com', password: 'portal-pass-1', 'fields.name': 'V' }))
+          .status,
+        303,
+      );
+      // 20 failures from one address, each on a different account (no account reaches its own limit).
+      for (let i = 0; i < 20; i++) {
+        const failed = await browser.post(
+          '/login',
+          { email: `guess${i}@example.com`, password: 'wrong-password' },
+          { from: '/forgot-password' },
+        );
+        assert.equal(failed.status, 401, `attempt ${i + 1}`);
+      }
+      const locked = await browser.post(
+        '/login',
+        { email: 'victim@example.com', password: 'portal-pass-1' },
+        { from: '/forgot-password' },
+      );
+      assert.equal(locked.status, 429, 'that address is locked, even with a right password');
+      assert.ok(Number(locked.headers.get('retry-after')) > 0);
+      const api = await fetch(`${portal}/api/v1/auth/tokens`, {
+        method: 'POST',
+        headers: { ...viaProxy('203.0.113.7'), 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'victim@example.com', password: 'portal-pass-1' }),
+      });
+      assert.equal(api.status, 429, 'the developer API shares the per-IP count');
+      await api.text();
+      const elsewhere = new Browser(portal, viaProxy('203.0.113.8'));
+      const ok = await elsewhere.post(
+        '/login',
+        { email: 'victim@example.com', password: 'portal-pass-1' },
+        { from: '/forgot-password' },
+      );
+      assert.equal(ok.status, 303, 'the account itself is not locked: another address logs in');
     });
   });
 }

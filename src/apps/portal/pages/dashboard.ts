@@ -10,6 +10,11 @@ const RANGES = {
 } as const;
 type RangeName = keyof typeof RANGES;
 
+/** Counts as people read them: 9,999 like the plan's "10,000 requests per month". */
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
 function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? '–' : `${Math.round(value)} ms`;
 }
@@ -66,11 +71,11 @@ export function registerDashboardPages(app: FastifyInstance, deps: PortalPageDep
         limits: usage.limits.map((l) => ({
           key_name: names.get(l.key_id) ?? l.key_id,
           rate_text: l.rate_limit ? describeRate(l.rate_limit.limit, l.rate_limit.per) : 'no rate limit',
-          rate_remaining: l.rate_limit?.remaining ?? null,
+          rate_remaining: l.rate_limit ? count(l.rate_limit.remaining) : null,
           quota: l.quota && {
-            max: l.quota.max,
-            used: l.quota.used,
-            remaining: l.quota.remaining,
+            max: count(l.quota.max),
+            used: count(l.quota.used),
+            remaining: count(l.quota.remaining),
             percent: l.quota.max > 0 ? Math.min(100, Math.round((l.quota.used / l.quota.max) * 100)) : 0,
             text: describeRate(l.quota.max, l.quota.renewal_rate),
             resets_at: l.quota.resets_at,
