@@ -237,10 +237,30 @@ for (const dialect of dialects()) {
     test('the policy page shows the live keys and catalogue entries that use it', async () => {
       const dev = await signUpDeveloper(system, 'policy-user@example.com');
       const me = await dev.get('/api/v1/me');
-      await system.admin.post('/api/v1/keys', { developer_id: me.body.id, name: 'one', policy_ids: [policyId] });
+      const used = await system.admin.post('/api/v1/keys', {
+        developer_id: me.body.id,
+        name: 'one',
+        policy_ids: [policyId],
+      });
+      const other = await system.admin.post('/api/v1/keys', {
+        developer_id: me.body.id,
+        name: 'two',
+        policy_ids: [sparePolicyId],
+      });
       const page = await owner.page(`/policies/${policyId}`);
       assert.equal(testId(page.html, 'policy-key-count'), '1');
       assert.ok(page.html.includes(`href="/catalogue/${entryId}"`), 'links the entry');
+      const link = /href="([^"]+)" data-testid="policy-keys-link"/.exec(page.html)?.[1];
+      assert.ok(link, 'the count links to the keys');
+      const keys = await owner.page(decode(link));
+      assert.match(testId(keys.html, 'keys-policy-filter') ?? '', /Orders Basic/);
+      assert.ok(keys.html.includes(`/keys/${used.body.id}`), 'the key with the policy is listed');
+      assert.ok(!keys.html.includes(`/keys/${other.body.id}`), 'a key without it is not');
+      const rest = await system.admin.get(`/api/v1/keys?policy_id=${policyId}`);
+      assert.deepEqual(
+        rest.body.data.map((k: any) => k.id),
+        [used.body.id],
+      );
     });
 
     test('key requests inbox: pending first with profile and answers; approve and reject in bulk, a reason required', async () => {

@@ -5,6 +5,8 @@ import type { KeysTable } from './keys.table.js';
 
 export interface KeyListFilter {
   developerId?: string;
+  /** Keys that carry this policy. */
+  policyId?: string;
   prefix?: string;
   status?: string;
   after?: string;
@@ -44,6 +46,10 @@ export const keysRepository = {
   async list(db: Executor, filter: KeyListFilter): Promise<KeysTable[]> {
     let q = db.selectFrom('keys').selectAll().orderBy('id').limit(filter.limit);
     if (filter.developerId) q = q.where('developer_id', '=', filter.developerId);
+    if (filter.policyId) {
+      const policyId = filter.policyId;
+      q = q.where('id', 'in', (eb) => eb.selectFrom('key_policies').select('key_id').where('policy_id', '=', policyId));
+    }
     // Key prefixes contain `_` (gh_…), a LIKE wildcard: escape it instead of dropping it.
     if (filter.prefix)
       q = q.where(sql<boolean>`prefix like ${`${filter.prefix.replace(/[%_\\]/g, (c) => `\\${c}`)}%`} escape '\\'`);

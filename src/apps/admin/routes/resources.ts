@@ -239,16 +239,29 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   const KeyQuery = Type.Object({
     ...PageQuery.properties,
     developer_id: Type.Optional(Type.String()),
+    policy_id: Type.Optional(Type.String()),
     prefix: Type.Optional(Type.String({ maxLength: 20 })),
     status: Type.Optional(Type.String({ maxLength: 20 })),
   });
-  app.get<{ Querystring: { limit: number; cursor?: string; developer_id?: string; prefix?: string; status?: string } }>(
+  app.get<{
+    Querystring: {
+      limit: number;
+      cursor?: string;
+      developer_id?: string;
+      policy_id?: string;
+      prefix?: string;
+      status?: string;
+    };
+  }>(
     '/keys',
     {
       onRequest: read,
       schema: { tags: ['keys'], querystring: KeyQuery, response: { 200: ListOf(KeyResponse), ...ERRORS } },
     },
-    async (request) => s.keys.list({ ...request.query, developerId: request.query.developer_id }),
+    async (request) => {
+      const { developer_id: developerId, policy_id: policyId, ...rest } = request.query;
+      return s.keys.list({ ...rest, developerId, policyId });
+    },
   );
   app.post<{ Body: KeyIssueBody }>(
     '/keys',

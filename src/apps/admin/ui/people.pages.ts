@@ -256,12 +256,13 @@ export function registerPeoplePages(app: FastifyInstance, deps: UiDeps): void {
   });
 
   // ── Keys ────────────────────────────────────────────────────────────────────────
-  app.get<{ Querystring: { prefix?: string; developer?: string; status?: string; cursor?: string } }>(
+  app.get<{ Querystring: { prefix?: string; developer?: string; policy?: string; status?: string; cursor?: string } }>(
     '/keys',
     read,
     async (request, reply) => {
       const prefix = (request.query.prefix ?? '').trim().slice(0, 20);
       const developerQuery = (request.query.developer ?? '').trim().slice(0, 254);
+      const policyId = (request.query.policy ?? '').trim().slice(0, 100) || undefined;
       const status = ['active', 'inactive', 'revoked'].includes(request.query.status ?? '')
         ? request.query.status
         : undefined;
@@ -280,6 +281,7 @@ export function registerPeoplePages(app: FastifyInstance, deps: UiDeps): void {
         : await s.keys.list({
             prefix: prefix || undefined,
             developerId,
+            policyId,
             status,
             cursor: request.query.cursor,
             limit: 50,
@@ -296,9 +298,10 @@ export function registerPeoplePages(app: FastifyInstance, deps: UiDeps): void {
       return render(deps, request, reply, 'keys', {
         title: 'Keys',
         keys: rows,
-        filter: { prefix, developer: developerQuery, status: status ?? '' },
+        filter: { prefix, developer: developerQuery, policy: policyId ?? '', status: status ?? '' },
+        policy: policyId ? (policies.get(policyId) ?? { id: policyId, name: policyId }) : null,
         next_query: page.next_cursor
-          ? queryString({ prefix, developer: developerQuery, status, cursor: page.next_cursor })
+          ? queryString({ prefix, developer: developerQuery, policy: policyId, status, cursor: page.next_cursor })
           : null,
       });
     },
