@@ -373,6 +373,50 @@ describe('developer portal in chromium', () => {
     }
   });
 
+  test('every form control on every page has a label, and log-in works with the keyboard alone', async () => {
+    const unlabelled = `Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.outerHTML.slice(0, 120))`;
+    const { page, close } = await openBrowser({ width: 390, height: 844 });
+    try {
+      const portal = system.running.urls.portal;
+      const email = 'keyboard@example.com';
+      const created = await system.portal.post('/api/v1/developers', {
+        email,
+        password: PASSWORD,
+        fields: { name: 'Keys Only', role: 'data', terms: true },
+      });
+      assert.equal(created.status, 201);
+      for (const path of ['/', '/signup', '/login', '/forgot-password', '/catalogue', `/catalogue/${autoSlug}`]) {
+        await page.goto(`${portal}${path}`);
+        assert.deepEqual(await page.evaluate<string[]>(unlabelled), [], path);
+      }
+
+      // Keyboard only: Tab from the email field to the password, Enter submits.
+      await page.goto(`${portal}/login`);
+      await page.getByLabel('Email').focus();
+      await page.keyboard.type(email);
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate<string>('document.activeElement.id'), 'login-password');
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/dashboard/);
+
+      for (const path of [
+        '/dashboard',
+        '/keys',
+        '/profile',
+        `/catalogue/${autoSlug}/request`,
+        `/catalogue/${autoSlug}/docs`,
+      ]) {
+        await page.goto(`${portal}${path}`);
+        assert.deepEqual(await page.evaluate<string[]>(unlabelled), [], path);
+      }
+    } finally {
+      await close();
+    }
+  });
+
   test('password reset through a real SMTP server', async () => {
     const { page, close } = await openBrowser({ width: 1280, height: 900 });
     try {

@@ -386,6 +386,29 @@ for (const dialect of dialects()) {
       assert.equal((await logIn(other, 'throttle-other@example.com')).status, 303);
     });
 
+    test('menus from the portal settings show in the navigation and footer; script URLs are refused', async () => {
+      const saved = await system.admin.patch('/api/v1/settings', {
+        menus: [
+          { label: 'APIs', url: '/catalogue', menu: 'main' },
+          { label: 'Blog <new>', url: '/blog', menu: 'main' },
+          { label: 'Status', url: 'https://status.example.com/?a=1&b=2', menu: 'footer' },
+        ],
+      });
+      assert.equal(saved.status, 200, JSON.stringify(saved.body));
+      try {
+        const html = (await new Browser(portal).get('/catalogue')).html;
+        assert.match(html, /<a class="nav-link" href="\/blog">Blog &lt;new&gt;<\/a>/);
+        assert.match(html, /<a class="link-secondary" href="https:\/\/status.example.com\/\?a=1&amp;b=2">Status<\/a>/);
+        const bad = await system.admin.patch('/api/v1/settings', {
+          menus: [{ label: 'x', url: 'javascript:alert(1)', menu: 'main' }],
+        });
+        assert.equal(bad.status, 400);
+        assert.doesNotMatch((await new Browser(portal).get('/catalogue')).html, /javascript:/);
+      } finally {
+        await system.admin.patch('/api/v1/settings', { menus: [{ label: 'APIs', url: '/catalogue', menu: 'main' }] });
+      }
+    });
+
     test('sign-up can be switched off; custom CSS and a theme override apply', async () => {
       const themeName = `test-theme-${Date.now().toString(36)}`;
       const themeDir = join(process.cwd(), 'themes', themeName);
