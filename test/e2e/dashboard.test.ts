@@ -395,7 +395,7 @@ for (const dialect of dialects()) {
       assert.ok(!page.html.includes(secret) && !revoked.html.includes(secret), 'the key page never shows the secret');
     });
 
-    test('portal settings: the signup-fields editor, default approval and menus are saved; a bad line is shown', async () => {
+    test('portal settings: signup and key-request field editors, default approval and menus are saved; a bad line is shown', async () => {
       await owner.page('/settings');
       const form = {
         site_name: 'Acme APIs',
@@ -405,6 +405,7 @@ for (const dialect of dialects()) {
         default_approval: 'manual',
         notify_admins_on_request: 'on',
         signup_fields: 'name | Full name | text | required\nteam | Team | select | required | red, blue',
+        default_key_request_fields: 'use_case | What will you build? | textarea | required',
         menus: 'APIs | /catalogue | main\nStatus | https://status.example.com | footer',
       };
       const bad = await owner.post('/settings', { ...form, signup_fields: 'team | Team | colour | required' });
@@ -421,6 +422,9 @@ for (const dialect of dialects()) {
         { name: 'name', label: 'Full name', type: 'text', required: true },
         { name: 'team', label: 'Team', type: 'select', required: true, options: ['red', 'blue'] },
       ]);
+      assert.deepEqual(settings.default_key_request_fields, [
+        { name: 'use_case', label: 'What will you build?', type: 'textarea', required: true },
+      ]);
       assert.deepEqual(settings.menus, [
         { label: 'APIs', url: '/catalogue', menu: 'main' },
         { label: 'Status', url: 'https://status.example.com', menu: 'footer' },
@@ -433,8 +437,28 @@ for (const dialect of dialects()) {
       });
       assert.equal(refused.status, 400);
       assert.equal(refused.body.error.details.fields[0].field, 'fields.team');
+      // New catalogue entries start with the default key-request form, in the dashboard and the API.
+      const newEntry = await owner.page('/catalogue/new');
+      assert.match(decode(newEntry.html), /use_case \| What will you build\? \| textarea \| required/);
+      const inherited = await system.admin.post('/api/v1/catalogue', { name: 'Inherits', policy_id: policyId });
+      assert.equal(inherited.body.approval, 'manual', 'the default approval applies');
+      assert.deepEqual(
+        inherited.body.key_request_fields.map((f: any) => f.name),
+        ['use_case'],
+      );
+      const own = await system.admin.post('/api/v1/catalogue', {
+        name: 'Own form',
+        policy_id: policyId,
+        key_request_fields: [],
+      });
+      assert.deepEqual(own.body.key_request_fields, [], 'an entry may bring its own (empty) form');
+      const badDefault = await system.admin.patch('/api/v1/settings', {
+        default_key_request_fields: [{ name: 'x', label: 'X', type: 'select', required: true }],
+      });
+      assert.equal(badDefault.status, 400, 'a select needs options');
       await system.admin.patch('/api/v1/settings', {
         signup_fields: [{ name: 'name', label: 'Full name', type: 'text', required: true }],
+        default_key_request_fields: [],
         default_approval: 'auto',
       });
     });

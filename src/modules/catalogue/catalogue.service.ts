@@ -165,6 +165,7 @@ export function createCatalogueService(ctx: ModuleContext & { publicGatewayUrl: 
       if (problems.length > 0) throw validationError(problems);
       await checkPolicy(body.policy_id);
       const settings = await readSettings(db);
+      const keyRequestFields = body.key_request_fields ?? settings.default_key_request_fields;
       const now = clock.now();
       const id = newId('catalogue', now);
       const row: CatalogueEntriesTable = {
@@ -176,7 +177,7 @@ export function createCatalogueService(ctx: ModuleContext & { publicGatewayUrl: 
         policy_id: body.policy_id,
         approval: body.approval ?? settings.default_approval,
         visibility: body.visibility ?? 'public',
-        key_request_fields: toDbJson(body.key_request_fields ?? []),
+        key_request_fields: toDbJson(keyRequestFields),
         allow_multiple_keys: toDbBool(body.allow_multiple_keys ?? false),
         tags: toDbJson(body.tags ?? []),
         version: 1,

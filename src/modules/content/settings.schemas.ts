@@ -30,6 +30,8 @@ const settingsFields = {
   signup_enabled: Type.Boolean(),
   email_verification: Type.Boolean(),
   signup_fields: Type.Array(FieldDefinitionBody, { maxItems: 50 }),
+  /** The key-request form a new catalogue entry gets unless it brings its own. */
+  default_key_request_fields: Type.Array(FieldDefinitionBody, { maxItems: 50 }),
   default_approval: Type.Union([Type.Literal('auto'), Type.Literal('manual')]),
   menus: Type.Array(MenuItemBody, { maxItems: 50 }),
   notify_admins_on_request: Type.Boolean(),
@@ -55,6 +57,7 @@ export const DEFAULT_SETTINGS: PortalSettings = {
     { name: 'name', label: 'Full name', type: 'text', required: true },
     { name: 'company', label: 'Company', type: 'text', required: false },
   ],
+  default_key_request_fields: [],
   default_approval: 'auto',
   menus: [{ label: 'APIs', url: '/catalogue', menu: 'main' }],
   notify_admins_on_request: true,

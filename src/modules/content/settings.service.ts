@@ -22,10 +22,11 @@ export function createSettingsService(ctx: ModuleContext) {
     get: () => readSettings(db),
 
     async update(actor: Actor, patch: SettingsPatchBody): Promise<PortalSettings> {
-      if (patch.signup_fields) {
-        const problems = checkFieldDefinitions(patch.signup_fields, 'signup_fields');
-        if (problems.length > 0) throw validationError(problems);
-      }
+      const problems = [
+        ...checkFieldDefinitions(patch.signup_fields ?? [], 'signup_fields'),
+        ...checkFieldDefinitions(patch.default_key_request_fields ?? [], 'default_key_request_fields'),
+      ];
+      if (problems.length > 0) throw validationError(problems);
       const now = clock.now();
       await db.transaction().execute(async (tx) => {
         for (const [key, value] of Object.entries(patch)) {

@@ -434,7 +434,7 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     return entryForm(request, reply, null, {
       approval: settings.default_approval,
       visibility: 'public',
-      key_request_fields_text: '',
+      key_request_fields_text: fieldsToText(settings.default_key_request_fields),
       allow_multiple_keys: false,
     });
   });

@@ -54,6 +54,7 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
       default_approval: text(body, 'default_approval'),
       notify_admins_on_request: checkbox(body, 'notify_admins_on_request'),
       signup_fields_text: text(body, 'signup_fields'),
+      default_key_request_fields_text: text(body, 'default_key_request_fields'),
       menus_text: text(body, 'menus'),
     };
   }
@@ -69,6 +70,7 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
     const shown = values ?? {
       ...settings,
       signup_fields_text: fieldsToText(settings.signup_fields),
+      default_key_request_fields_text: fieldsToText(settings.default_key_request_fields),
       menus_text: menusToText(settings.menus),
     };
     return render(
@@ -85,10 +87,16 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
   app.post<{ Body: FormBody }>('/settings', write, async (request, reply) => {
     const values = settingsValues(request.body);
     try {
-      const { signup_fields_text: fieldsText, menus_text: menusText, ...rest } = values;
+      const {
+        signup_fields_text: fieldsText,
+        default_key_request_fields_text: requestFieldsText,
+        menus_text: menusText,
+        ...rest
+      } = values;
       const patch = checked<SettingsPatchBody>(SettingsPatchBody, {
         ...rest,
         signup_fields: textToFields(fieldsText, 'signup_fields'),
+        default_key_request_fields: textToFields(requestFieldsText, 'default_key_request_fields'),
         menus: textToMenus(
           menusText
             .split(/\r?\n/)
