@@ -297,6 +297,34 @@ describe('documentation import: broken input is refused with located problems', 
     assert.match(list[0]!.message, /Nested deeper than 100 levels/);
   });
 
+  test('megabytes of nesting are refused in well under a second, located, in JSON and in YAML', async () => {
+    const depth = 3_000_000; // 6 MB, under the 10 MB upload limit
+    let started = Date.now();
+    const json = problems(
+      await importDocument({ text: `{"openapi":"3.0.0",\n"x":${'['.repeat(depth)}${']'.repeat(depth)}}` }),
+    );
+    assert.ok(Date.now() - started < 1000, `JSON took ${Date.now() - started} ms`);
+    assert.deepEqual(json[0], { message: 'Nested deeper than 100 levels', line: 2, column: 104 });
+    // Brackets inside strings are not nesting.
+    const quoted = ok(
+      await importDocument({
+        text: JSON.stringify({
+          openapi: '3.0.0',
+          info: { title: '['.repeat(500), version: '1' },
+          paths: {},
+        }),
+      }),
+    );
+    assert.equal(quoted.summary?.operations, 0);
+    started = Date.now();
+    const yaml = problems(
+      await importDocument({ text: `openapi: 3.0.0\nx: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n` }),
+    );
+    assert.ok(Date.now() - started < 2000, `YAML took ${Date.now() - started} ms`);
+    assert.equal(yaml[0]!.message, 'Nested deeper than 100 levels');
+    assert.equal(yaml[0]!.line, 2);
+  });
+
   test('external $ref to a URL is reported and never fetched', async () => {
     let hits = 0;
     const server = createServer((_req, res) => {

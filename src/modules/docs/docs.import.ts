@@ -63,7 +63,35 @@ function fail(format: DocFormat, text: string, problems: SpecProblem[]): ImportO
 
 type Parsed = { ok: true; value: unknown } | { ok: false; problems: SpecProblem[] };
 
+/**
+ * Offset of the first bracket nested deeper than MAX_DEPTH in JSON text, else -1. A
+ * linear scan before parsing: JSON.parse copes with millions of levels, but everything
+ * after it (the depth check's paths, locating the problem in the syntax tree) would
+ * take tens of seconds on a 10 MB `[[[[…`.
+ */
+function jsonTooDeepAt(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return -1;
+}
+
 function parseJson(text: string): Parsed {
+  const deep = jsonTooDeepAt(text);
+  if (deep >= 0)
+    return {
+      ok: false,
+      problems: [{ message: `Nested deeper than ${MAX_DEPTH} levels`, ...lineColumnAt(text, deep) }],
+    };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
@@ -84,7 +112,10 @@ function parseYaml(text: string): Parsed {
     return {
       ok: false,
       problems: doc.errors.slice(0, 3).map((e) => ({
-        message: `Invalid YAML: ${e.message.split('\n')[0] ?? e.code}`,
+        // The yaml parser recurses per flow level and reports a stack overflow as a syntax error.
+        message: /Maximum call stack size exceeded/.test(e.message)
+          ? `Nested deeper than ${MAX_DEPTH} levels`
+          : `Invalid YAML: ${e.message.split('\n')[0] ?? e.code}`,
         line: e.linePos?.[0].line,
         column: e.linePos?.[0].col,
       })),
