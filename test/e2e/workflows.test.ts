@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dialects } from '../helpers/db.js';
-import { eventually, signUpDeveloper, startSystem, type Client, type TestSystem } from '../helpers/system.js';
+import { ADMIN, eventually, signUpDeveloper, startSystem, type Client, type TestSystem } from '../helpers/system.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 /** Calls the gateway with a key in X-API-Key and returns status and JSON body. */
@@ -487,6 +487,50 @@ for (const dialect of dialects()) {
       assert.ok(secrets.length >= 5);
       const logs = system.logs();
       for (const secret of secrets) assert.ok(!logs.includes(secret), 'secret found in logs');
+      for (const password of [ADMIN.password, 'dev-password-1', 'viewer-password'])
+        assert.ok(!logs.includes(password), 'a password found in logs');
+    });
+
+    test('no key secret, password or bearer token is stored in clear in any table', async () => {
+      const { db } = system.running.database;
+      const tables = [
+        'admin_users',
+        'admin_tokens',
+        'developers',
+        'developer_tokens',
+        'keys',
+        'key_requests',
+        'audit_events',
+        'analytics_records',
+        'webhook_deliveries',
+        'meta',
+      ] as const;
+      let dump = '';
+      for (const table of tables) dump += JSON.stringify(await db.selectFrom(table).selectAll().execute());
+      const login = await system.portal.post('/api/v1/auth/tokens', {
+        email: 'manual@example.com',
+        password: 'dev-password-1',
+      });
+      const developerToken: string = login.body.token;
+      dump += JSON.stringify(await db.selectFrom('developer_tokens').selectAll().execute());
+      const clear = [
+        ...secrets,
+        ADMIN.password,
+        'dev-password-1',
+        'viewer-password',
+        system.admin.token!,
+        developerToken,
+      ];
+      for (const value of clear) assert.ok(!dump.includes(value), `stored in clear: ${value.slice(0, 6)}…`);
+      const keys = await db
+        .selectFrom('keys')
+        .select(['hash', 'prefix', 'last4'])
+        .where('hash', 'is not', null)
+        .execute();
+      assert.ok(keys.length >= 5);
+      for (const k of keys) assert.match(String(k.hash), /^[0-9a-f]{64}$/, 'keys keep only a SHA-256');
+      const users = await db.selectFrom('developers').select('password_hash').execute();
+      for (const u of users) assert.doesNotMatch(u.password_hash, /^dev-password/);
     });
   });
 }
