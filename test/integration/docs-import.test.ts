@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
@@ -11,6 +12,7 @@ import { forGateway } from '../../src/modules/docs/docs.openapi.js';
  * what survives conversion (operations, paths, parameters) and where problems are located.
  */
 
+const require = createRequire(import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/docs/${name}`, import.meta.url), 'utf8');
 
 function ok(outcome: ImportOutcome) {
@@ -141,6 +143,60 @@ describe('documentation import: real-world descriptions survive conversion', () 
     assert.equal(api.paths['/shipments/{shipmentId}'].parameters[0].$ref, '#/components/parameters/ShipmentId');
     assert.equal(param(api.paths['/shipments'].post, 'Idempotency-Key').in, 'header');
     assert.equal(param(api.webhooks.shipmentStatusChanged.post, 'X-Parcel-Signature').required, true);
+  });
+
+  // Published descriptions from npm (devDependencies): GitHub's REST API and webhooks.
+  const published = (file: string) => readFileSync(require.resolve(file), 'utf8');
+
+  /** A parameter of an operation, following `#/components/parameters/...` references. */
+  function resolvedParam(api: Doc, op: Doc, name: string): Doc {
+    const all = (op.parameters ?? []).map((p: Doc) =>
+      typeof p.$ref === 'string' ? api.components.parameters[p.$ref.split('/').pop() as string] : p,
+    );
+    const found = all.find((p: Doc) => p?.name === name);
+    assert.ok(found, `parameter ${name} missing`);
+    return found;
+  }
+
+  test("GitHub's REST API (OpenAPI 3.0.3, 13 MB, 1,000+ operations) imports whole", async () => {
+    const text = published('@octokit/openapi/generated/api.github.com.json');
+    const source = JSON.parse(text) as Doc;
+    const expected = operations(source);
+    assert.ok(expected.length >= 1_000);
+    const doc = ok(await importDocument({ text }));
+    assert.equal(doc.format, 'openapi');
+    const api = doc.openapi as Doc;
+    assert.deepEqual(operations(api), expected);
+    assert.equal(doc.summary?.operations, expected.length);
+    assert.equal(doc.summary?.paths, Object.keys(source.paths).length);
+    const getRepo = api.paths['/repos/{owner}/{repo}'].get;
+    assert.equal(getRepo.operationId, 'repos/get');
+    for (const name of ['owner', 'repo']) {
+      const p = resolvedParam(api, getRepo, name);
+      assert.deepEqual(
+        { in: p.in, required: p.required, type: p.schema.type },
+        { in: 'path', required: true, type: 'string' },
+      );
+    }
+    const listIssues = api.paths['/repos/{owner}/{repo}/issues'].get;
+    assert.deepEqual(resolvedParam(api, listIssues, 'state').schema.enum, ['open', 'closed', 'all']);
+    assert.equal(resolvedParam(api, listIssues, 'per_page').in, 'query');
+  });
+
+  test("GitHub's webhooks (OpenAPI 3.1, 250+ webhooks) import whole", async () => {
+    const text = published('@octokit/openapi-webhooks/generated/api.github.com.json');
+    const source = JSON.parse(text) as Doc;
+    const names = Object.keys(source.webhooks).sort();
+    assert.ok(names.length >= 250);
+    const doc = ok(await importDocument({ text }));
+    const api = doc.openapi as Doc;
+    assert.equal(api.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(api.webhooks).sort(), names);
+    assert.equal(doc.summary?.webhooks, names.length);
+    const push = api.webhooks.push.post;
+    assert.equal(push.operationId, 'push');
+    assert.ok(push.requestBody.content['application/json'].schema.$ref.startsWith('#/components/schemas/'));
+    assert.equal(resolvedParam(api, push, 'X-Github-Event').in, 'header');
   });
 
   test('a 229-operation single-file description imports whole', async () => {
