@@ -218,13 +218,15 @@ const kv = await createKvBackends({
   nodeId,
 });
 const { bus, counters } = kv;
+const analyticsWriter = createAnalyticsWriter({
+  db: handle.db,
+  databaseUrl: config.database_url,
+  nodeId,
+  logger: logger.child({ part: 'analytics' }),
+});
+await analyticsWriter.open();
 const analytics = createAnalyticsRecorder({
-  writer: createAnalyticsWriter({
-    db: handle.db,
-    databaseUrl: config.database_url,
-    nodeId,
-    logger: logger.child({ part: 'analytics' }),
-  }),
+  writer: analyticsWriter,
   bufferSize: config.analytics_buffer_size,
   flushMs: config.analytics_flush_ms,
   rawRetentionHours: config.analytics_raw_retention_hours,

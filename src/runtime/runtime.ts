@@ -9,7 +9,12 @@ import { createAdminApp } from '../apps/admin/index.js';
 import { createGateway, type Gateway } from '../apps/gateway/index.js';
 import { createPortalApp, keyRequestMailListener, themeRootsFor } from '../apps/portal/index.js';
 import { createAdminsService } from '../modules/admins/index.js';
-import { createAnalyticsRecorder, createAnalyticsWriter, type AnalyticsRecorder } from '../modules/analytics/index.js';
+import {
+  createAnalyticsRecorder,
+  createAnalyticsWriter,
+  type AnalyticsRecorder,
+  type AnalyticsWriter,
+} from '../modules/analytics/index.js';
 import { createApisService } from '../modules/apis/index.js';
 import { createCatalogueService } from '../modules/catalogue/index.js';
 import { createPagesService, createSettingsService, initMeta } from '../modules/content/index.js';
@@ -78,6 +83,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   const database = openDatabase<Database>(config.database_url);
   const closers: (() => Promise<void>)[] = [];
   let kv: KvBackends | null = null;
+  let writer: AnalyticsWriter | null = null;
   try {
     if (config.auto_migrate) {
       const applied = await migrateToLatest(database.db);
@@ -95,13 +101,16 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     kv = shared;
     const { bus, counters } = shared;
     const analyticsLogger = logger.child({ part: 'analytics' });
+    const analyticsWriter = createAnalyticsWriter({
+      db: database.db,
+      databaseUrl: config.database_url,
+      nodeId,
+      logger: analyticsLogger,
+    });
+    writer = analyticsWriter;
+    await analyticsWriter.open();
     const analytics = createAnalyticsRecorder({
-      writer: createAnalyticsWriter({
-        db: database.db,
-        databaseUrl: config.database_url,
-        nodeId,
-        logger: analyticsLogger,
-      }),
+      writer: analyticsWriter,
       bufferSize: config.analytics_buffer_size,
       flushMs: config.analytics_flush_ms,
       rawRetentionHours: config.analytics_raw_retention_hours,
@@ -350,6 +359,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     };
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
+    await writer?.close();
     await kv?.close();
     await database.close();
     throw error;

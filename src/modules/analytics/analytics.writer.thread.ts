@@ -24,7 +24,7 @@ async function handleRequest(message: WriterRequest): Promise<void> {
   try {
     if (message.op === 'write') await writeBatch(handle.db, message.deltas, toRows(message.records));
     else if (message.op === 'prune') await pruneAnalytics(handle.db, message.options);
-    else await handle.close();
+    else if (message.op === 'close') await handle.close();
     reply = { id: message.id, ok: true };
   } catch (error) {
     reply = { id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) };
