@@ -370,16 +370,16 @@ for (const dialect of dialects()) {
       const t = await freshDb();
       const writer = threadAnalyticsWriter({ databaseUrl: t.url, nodeId: 'node-thread', logger: silent });
       await writer.open();
-      let written: Promise<void> | null = null;
+      const written: Array<Promise<void>> = [];
       // On SQLite a deferred transaction here would fail with SQLITE_BUSY_SNAPSHOT when
       // the thread commits between its read and its write; it must take the lock first.
       await t.db.transaction().execute(async (trx) => {
         await trx.selectFrom('analytics_records').select('id').execute();
-        written = writer.write([], syntheticRecords(200, 5));
+        written.push(writer.write([], syntheticRecords(200, 5)));
         await sleep(100);
         await trx.insertInto('meta').values({ key: 'probe', value: 'x', updated_at: T0 }).execute();
       });
-      await written;
+      await Promise.all(written);
       assert.equal(await countRecords(t.db), 200);
       await writer.close();
     });
