@@ -1,6 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AdminTokensTable, AdminUsersTable } from './admins/admins.table.js';
-import type { AnalyticsRecordsTable, AnalyticsRollupsTable } from './analytics/analytics.table.js';
+import type {
+  AnalyticsRecordChunksTable,
+  AnalyticsRecordsTable,
+  AnalyticsRollupsTable,
+} from './analytics/analytics.table.js';
 import type { ApisTable } from './apis/apis.table.js';
 import type { AuditEventsTable } from './audit/audit.table.js';
 import type { CatalogueEntriesTable } from './catalogue/catalogue.table.js';
@@ -35,6 +39,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   analytics_rollups: AnalyticsRollupsTable;
   analytics_records: AnalyticsRecordsTable;
+  analytics_record_chunks: AnalyticsRecordChunksTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   login_throttle: LoginThrottleTable;

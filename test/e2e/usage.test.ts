@@ -99,6 +99,31 @@ for (const dialect of dialects()) {
       assert.equal(reset.status, 200);
       assert.equal(reset.body.quota.remaining, 10);
 
+      // The raw request log: each request with its path, status and code, paged by cursor.
+      const log = await system.admin.get(`/api/v1/analytics/records?from=${from}&api_id=${apiId}&limit=5`);
+      assert.equal(log.status, 200, JSON.stringify(log.body));
+      assert.equal(log.body.data.length, 5);
+      const rest = await system.admin.get(
+        `/api/v1/analytics/records?from=${from}&api_id=${apiId}&limit=5&cursor=${log.body.next_cursor}`,
+      );
+      assert.equal(rest.body.next_cursor, null);
+      const entries = [...log.body.data, ...rest.body.data];
+      assert.deepEqual(entries.map((e: any) => `${e.method} ${e.path} ${e.status} ${e.code ?? ''}`.trim()).sort(), [
+        'GET /usage-api/forbidden 403 RESOURCE_FORBIDDEN',
+        'GET /usage-api/forbidden 403 RESOURCE_FORBIDDEN',
+        'GET /usage-api/ok 200',
+        'GET /usage-api/ok 401 KEY_MISSING',
+        'GET /usage-api/ok/0 200',
+        'GET /usage-api/ok/1 200',
+        'GET /usage-api/ok/2 200',
+      ]);
+      assert.ok(entries.every((e: any) => e.key_id === (e.status === 401 ? '' : keyId)));
+      const refused = await system.admin.get(`/api/v1/analytics/records?from=${from}&api_id=${apiId}&status=403`);
+      assert.equal(refused.body.data.length, 2);
+      const badCursor = await system.admin.get(`/api/v1/analytics/records?from=${from}&cursor=nonsense`);
+      assert.equal(badCursor.status, 400);
+      assert.equal(badCursor.body.error.details.fields[0].field, 'cursor');
+
       const badRange = await system.admin.get('/api/v1/analytics/requests?from=yesterday&resolution=hour');
       assert.equal(badRange.status, 400);
       assert.equal(badRange.body.error.code, 'VALIDATION_FAILED');

@@ -502,6 +502,7 @@ for (const dialect of dialects()) {
         'key_requests',
         'audit_events',
         'analytics_records',
+        'analytics_record_chunks',
         'webhook_deliveries',
         'meta',
       ] as const;

@@ -7,6 +7,8 @@ import {
   createAnalyticsRecorder,
   HISTOGRAM_SIZE,
   inlineAnalyticsWriter,
+  listRecords,
+  packRecords,
   threadAnalyticsWriter,
   pruneAnalytics,
   recentErrors,
@@ -163,7 +165,17 @@ function pick(t: Expected & Record<string, unknown>): Expected {
   };
 }
 
+/** Requests in the raw request log (every chunk's count). */
 async function countRecords(db: DatabaseHandle<Database>['db']): Promise<number> {
+  const row = await db
+    .selectFrom('analytics_record_chunks')
+    .select((eb) => eb.fn.sum<number>('count').as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n ?? 0);
+}
+
+/** Failed requests kept one per row. */
+async function countErrorRows(db: DatabaseHandle<Database>['db']): Promise<number> {
   const row = await db
     .selectFrom('analytics_records')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -330,8 +342,9 @@ for (const dialect of dialects()) {
         pick((await analyticsQuery(t.db, { ...range, resolution: 'hour' })).totals as never),
         expect(records),
       );
-      const nodes = await t.db.selectFrom('analytics_records').select('node_id').distinct().execute();
+      const nodes = await t.db.selectFrom('analytics_record_chunks').select('node_id').distinct().execute();
       assert.deepEqual(nodes, [{ node_id: 'node-thread' }]);
+      assert.equal(await countErrorRows(t.db), records.filter((r) => r.status >= 400).length);
       // What close() drains goes through the thread too, and the thread ends with it.
       recorder.record(req({ at: T0 + 5 * HOUR }));
       await recorder.close();
@@ -375,13 +388,58 @@ for (const dialect of dialects()) {
       // the thread commits between its read and its write; it must take the lock first.
       await t.db.transaction().execute(async (trx) => {
         await trx.selectFrom('analytics_records').select('id').execute();
-        written.push(writer.write([], syntheticRecords(200, 5)));
+        written.push(writer.write([], packRecords(syntheticRecords(200, 5))));
         await sleep(100);
         await trx.insertInto('meta').values({ key: 'probe', value: 'x', updated_at: T0 }).execute();
       });
       await Promise.all(written);
       assert.equal(await countRecords(t.db), 200);
       await writer.close();
+    });
+
+    void test('the request log lists every request in range, filtered, page by page', async () => {
+      const t = await freshDb();
+      const recorder = recorderOn(t.db, { maxRecordsPerTransaction: 100 });
+      const records = syntheticRecords(1_234, 21);
+      for (const r of records) recorder.record(r);
+      await recorder.close();
+      assert.equal(
+        await t.db
+          .selectFrom('analytics_record_chunks')
+          .select('id')
+          .execute()
+          .then((r) => r.length),
+        13,
+      );
+      const line = (r: { at: number | string; key_id?: string; keyId?: string; path: string; status: number }) =>
+        `${typeof r.at === 'number' ? r.at : Date.parse(r.at)} ${r.keyId ?? r.key_id} ${r.path} ${r.status}`;
+
+      async function all(input: Omit<Parameters<typeof listRecords>[1], 'cursor'>): Promise<string[]> {
+        const out: string[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < 100; page++) {
+          const result = await listRecords(t.db, { ...input, cursor });
+          out.push(...result.data.map(line));
+          if (result.next_cursor === null) return out.sort();
+          cursor = result.next_cursor;
+        }
+        assert.fail('the cursor never ended');
+      }
+      const from = T0 + HOUR;
+      const to = T0 + 2 * HOUR;
+      const inRange = records.filter((r) => r.at >= from && r.at < to);
+      assert.deepEqual(await all({ from, to, limit: 37 }), inRange.map((r) => line({ ...r, key_id: r.keyId })).sort());
+      const filtered = inRange.filter((r) => r.keyId === 'key_2' && r.status === 429);
+      assert.ok(filtered.length > 0);
+      assert.deepEqual(
+        await all({ from, to, keyId: 'key_2', status: 429 }),
+        filtered.map((r) => line({ ...r, key_id: r.keyId })).sort(),
+      );
+      const first = await listRecords(t.db, { from, to, limit: 1 });
+      assert.equal(first.data[0]?.node_id, 'node-test');
+      assert.deepEqual(await validationFields(listRecords(t.db, { from, to, cursor: '%%' })), ['cursor']);
+      assert.deepEqual(await validationFields(listRecords(t.db, { from, to, status: 42 })), ['status']);
+      assert.deepEqual(await validationFields(listRecords(t.db, { from, to, limit: 5_000 })), ['limit']);
     });
 
     void test('two gateway nodes flushing concurrently: nothing lost, nothing counted twice', async () => {
@@ -419,7 +477,7 @@ for (const dialect of dialects()) {
       }
       assert.equal(await countRecords(t.db), all.length);
       const nodes = await t.db
-        .selectFrom('analytics_records')
+        .selectFrom('analytics_record_chunks')
         .select('node_id')
         .distinct()
         .orderBy('node_id')
@@ -510,23 +568,31 @@ for (const dialect of dialects()) {
       const t = await freshDb();
       const now = T0 + 30 * 24 * HOUR;
       const recorder = recorderOn(t.db);
-      // 50 raw records 2 days old, 10 from the last hour; rollups from 10 days ago and today.
-      for (let i = 0; i < 50; i++) recorder.record(req({ at: now - 48 * HOUR + i }));
-      for (let i = 0; i < 10; i++) recorder.record(req({ at: now - HOUR + i }));
+      // Three flushes of 20 records 2 days old (a quarter failed), 10 from the last hour
+      // (2 failed), and 5 from 10 days ago: five chunks of the request log.
+      for (let f = 0; f < 3; f++) {
+        for (let i = 0; i < 20; i++)
+          recorder.record(req({ at: now - 48 * HOUR + f * 1000 + i, status: i % 4 === 0 ? 500 : 200 }));
+        await recorder.flush();
+      }
+      for (let i = 0; i < 10; i++) recorder.record(req({ at: now - HOUR + i, status: i < 2 ? 502 : 200 }));
+      await recorder.flush();
       for (let i = 0; i < 5; i++) recorder.record(req({ at: now - 10 * 24 * HOUR + i * HOUR }));
       await recorder.close();
-      assert.equal(await countRecords(t.db), 65);
+      assert.deepEqual([await countRecords(t.db), await countErrorRows(t.db)], [75, 17]);
 
       const bounded = await pruneAnalytics(t.db, { now, rawRetentionHours: 24, batchSize: 10, maxBatches: 2 });
-      // Two DELETEs of each kind: 2 × 10 raw records, and 2 one-hour slices of minute rollups.
-      assert.deepEqual(bounded, { records: 20, minute_rollups: 2 });
-      assert.equal(await countRecords(t.db), 45);
+      // Two DELETEs of each kind at most: failed-request rows 10 + 5, chunks 1 + 1 (a
+      // tenth of the batch size each), and two one-hour slices of minute rollups.
+      assert.deepEqual(bounded, { records: 15, record_chunks: 2, minute_rollups: 2 });
+      assert.deepEqual([await countRecords(t.db), await countErrorRows(t.db)], [50, 2]);
 
       const rest = await pruneAnalytics(t.db, { now, rawRetentionHours: 24, batchSize: 10 });
-      assert.deepEqual(rest, { records: 35, minute_rollups: 3 });
+      assert.deepEqual(rest, { records: 0, record_chunks: 2, minute_rollups: 3 });
+      assert.equal(await countRecords(t.db), 10);
       const left = await t.db.selectFrom('analytics_records').select('at').execute();
       assert.ok(left.every((r) => Number(r.at) >= now - HOUR));
-      assert.equal(left.length, 10);
+      assert.equal(left.length, 2);
 
       const minuteRows = await t.db
         .selectFrom('analytics_rollups')

@@ -27,6 +27,8 @@ for (const dialect of dialects()) {
         'portal_settings',
         'audit_events',
         'analytics_rollups',
+        'analytics_records',
+        'analytics_record_chunks',
       ]) {
         assert.ok(tables.includes(name), `${name} missing on ${dialect}`);
       }

@@ -1,8 +1,10 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { bucketIndex, emptyHistogram } from './analytics.histogram.js';
+import { RawRecordBuffer, type PackedRecords } from './analytics.buffer.js';
 import type { RollupDelta } from './analytics.repository.js';
 import type { AnalyticsSink, RequestRecord } from './analytics.types.js';
-import { whole, type AnalyticsWriter } from './analytics.writer.js';
+import { whole } from './analytics.chunks.js';
+import type { AnalyticsWriter } from './analytics.writer.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -177,7 +179,7 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
    */
   let last: Aggregate | null = null;
   let pendingHits = 0;
-  let raw: RequestRecord[] = [];
+  const raw = new RawRecordBuffer(capacity, maxPerTransaction);
 
   const counters = { dropped: 0, droppedHits: 0, flushed: 0, flushedRecords: 0, failures: 0 };
   let lastFlushAt: number | null = null;
@@ -255,8 +257,7 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
       pendingHits++;
 
       if (keepRaw) {
-        if (raw.length < capacity) raw.push(rec);
-        else counters.dropped++;
+        if (!raw.push(rec)) counters.dropped++;
       }
     } catch {
       // Never let analytics fail a request (AnalyticsSink contract).
@@ -265,7 +266,7 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
   }
 
   /** Puts a failed batch back: aggregates merge into whatever arrived since; raw records go first in line, the buffer bound still holds. */
-  function restore(groups: Map<string, Aggregate>, hits: number, records: RequestRecord[]): void {
+  function restore(groups: Map<string, Aggregate>, hits: number, records: PackedRecords | null): void {
     last = null;
     for (const [key, a] of groups) {
       const current = aggregates.get(key);
@@ -273,15 +274,7 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
       else aggregates.set(key, a);
     }
     pendingHits += hits;
-    if (records.length > 0) {
-      const merged = records.concat(raw);
-      if (merged.length > capacity) {
-        // Keep the oldest: they were accepted first; the newest are the ones dropped.
-        counters.dropped += merged.length - capacity;
-        merged.length = capacity;
-      }
-      raw = merged;
-    }
+    if (records) counters.dropped += raw.restore(records);
   }
 
   /** Takes up to `maxAggregatesPerTransaction` aggregates out of memory (usually all of them). */
@@ -308,10 +301,9 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
 
   /** One transaction: up to `maxAggregatesPerTransaction` aggregates and `maxPerTransaction` raw records. */
   async function flushBatch(): Promise<void> {
-    if (aggregates.size === 0 && raw.length === 0) return;
+    if (aggregates.size === 0 && raw.size === 0) return;
     const { groups, hits } = takeAggregates();
-    const records = raw.length <= maxPerTransaction ? raw : raw.slice(0, maxPerTransaction);
-    raw = records === raw ? [] : raw.slice(maxPerTransaction);
+    const records = raw.take();
 
     const started = performance.now();
     try {
@@ -323,7 +315,7 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
       // Log the first failure and then every 60th, not once per tick while the database is down.
       if (counters.failures === 1 || counters.failures % 60 === 0) {
         logger.warn(
-          { err: error, failures: counters.failures, buffered: raw.length, pending: pendingHits },
+          { err: error, failures: counters.failures, buffered: raw.size, pending: pendingHits },
           'analytics flush failed; will retry',
         );
       }
@@ -335,16 +327,16 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
     counters.failures = 0;
     lastError = null;
     counters.flushed += hits;
-    counters.flushedRecords += records.length;
+    counters.flushedRecords += records ? records.count : 0;
   }
 
   /** Batches until what was buffered when it started is written (later arrivals wait for the next tick). */
   async function flushAll(): Promise<void> {
     let batches =
-      Math.max(Math.ceil(raw.length / maxPerTransaction), Math.ceil(aggregates.size / maxAggregatesPerTransaction)) + 1;
+      Math.max(Math.ceil(raw.size / maxPerTransaction), Math.ceil(aggregates.size / maxAggregatesPerTransaction)) + 1;
     do {
       await flushBatch();
-      if (raw.length === 0 && aggregates.size === 0) return;
+      if (raw.size === 0 && aggregates.size === 0) return;
       await yieldToEventLoop();
     } while (--batches > 0);
   }
@@ -393,14 +385,14 @@ export function createAnalyticsRecorder(options: AnalyticsRecorderOptions): Anal
       try {
         await enqueue(async () => {
           // Drain everything, however many transactions it takes.
-          while (raw.length > 0 || aggregates.size > 0) await flushAll();
+          while (raw.size > 0 || aggregates.size > 0) await flushAll();
         });
       } finally {
         await writer.close();
       }
     },
     stats: () => ({
-      buffered: raw.length,
+      buffered: raw.size,
       pending: pendingHits,
       dropped: counters.dropped,
       droppedHits: counters.droppedHits,

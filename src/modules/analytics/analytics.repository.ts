@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type Insertable } from 'kysely';
 import { dialectOfDb, jsonArrayInt } from '../../platform/db/sql.js';
 import type { Database, Executor } from '../database.js';
 import { addHistogram, HISTOGRAM_SIZE, parseHistogram } from './analytics.histogram.js';
-import type { AnalyticsRecordsTable, AnalyticsRollupsTable } from './analytics.table.js';
+import type { AnalyticsRecordChunksTable, AnalyticsRecordsTable, AnalyticsRollupsTable } from './analytics.table.js';
 
 /** One rollup row's increment, as the recorder hands it over (histogram as counts). */
 export interface RollupDelta {
@@ -244,6 +244,60 @@ export const analyticsRepository = {
       for (const row of chunk) for (const column of RECORD_COLUMNS) params.push(row[column]);
       await trx.executeQuery(CompiledQuery.raw(insertRecordsText(trx, chunk.length), params));
     }
+  },
+
+  /** One chunk of the raw request log. */
+  async insertChunk(trx: Executor, row: AnalyticsRecordChunksTable): Promise<void> {
+    await trx.insertInto('analytics_record_chunks').values(row).execute();
+  },
+
+  /**
+   * Chunks that may hold requests in [from, to), in (first_at, id) order, starting at
+   * `from_chunk` (or just after it) when given. A chunk spans at most a flush's worth of time, so
+   * `first_at >= from - slackMs` bounds the scan from below.
+   */
+  async chunksInRange(
+    db: Executor,
+    f: {
+      from: number;
+      to: number;
+      slackMs: number;
+      from_chunk?: { firstAt: number; id: string; inclusive: boolean };
+      limit: number;
+    },
+  ): Promise<AnalyticsRecordChunksTable[]> {
+    let q = db
+      .selectFrom('analytics_record_chunks')
+      .selectAll()
+      .where('first_at', '<', f.to)
+      .where('first_at', '>=', f.from - f.slackMs)
+      .where('last_at', '>=', f.from);
+    const start = f.from_chunk;
+    if (start)
+      q = q.where((eb) =>
+        eb.or([
+          eb('first_at', '>', start.firstAt),
+          eb.and([eb('first_at', '=', start.firstAt), eb('id', start.inclusive ? '>=' : '>', start.id)]),
+        ]),
+      );
+    return q.orderBy('first_at').orderBy('id').limit(f.limit).execute();
+  },
+
+  /** Deletes at most `limit` chunks whose newest request is older than `before`; returns how many. */
+  async deleteChunksBefore(db: Executor, before: number, limit: number): Promise<number> {
+    const result = await db
+      .deleteFrom('analytics_record_chunks')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('analytics_record_chunks')
+          .select('id')
+          .where('last_at', '<', before)
+          .orderBy('last_at')
+          .orderBy('id')
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   },
 
   /** Sums per bucket (and per group column, when given), histograms summed in the database. */

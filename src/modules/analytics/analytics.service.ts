@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { validationError, type FieldProblem } from '../../shared/errors.js';
 import { toIso } from '../../shared/time.js';
 import type { Executor } from '../database.js';
+import { decodeChunk, type RawRecord } from './analytics.chunks.js';
 import { addHistogram, emptyHistogram, histogramPercentile } from './analytics.histogram.js';
 import {
   analyticsRepository,
@@ -430,6 +431,128 @@ export async function recentErrors(db: Executor, input: RecentErrorsInput): Prom
   }));
 }
 
+// ── raw request log ───────────────────────────────────────────────────────────────
+
+/** How far before `from` a chunk may start and still hold a request in range: its requests are recorded when they end. */
+const CHUNK_SLACK_MS = HOUR_MS;
+/** Chunks decoded for one page at most (≈ 25,000 records); a sparse filter returns a short page and a cursor. */
+const MAX_CHUNKS_PER_PAGE = 50;
+
+export interface ListRecordsInput extends AnalyticsScope {
+  from: TimeInput;
+  to: TimeInput;
+  /** Only this status code. */
+  status?: number;
+  /** Default 100, at most 1,000. */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface RequestLogEntry {
+  id: string;
+  at: string;
+  node_id: string;
+  api_id: string;
+  key_id: string;
+  developer_id: string;
+  method: string;
+  path: string;
+  status: number;
+  code: string | null;
+  latency_ms: number;
+  upstream_latency_ms: number;
+  bytes_in: number;
+  bytes_out: number;
+}
+
+interface Cursor {
+  firstAt: number;
+  id: string;
+  index: number;
+}
+
+function readCursor(value: unknown, problems: FieldProblem[]): Cursor | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') {
+    const [firstAt, id, index] = Buffer.from(value, 'base64url').toString('utf8').split('|');
+    const cursor = { firstAt: Number(firstAt), id: id ?? '', index: Number(index) };
+    if (
+      Number.isSafeInteger(cursor.firstAt) &&
+      cursor.id !== '' &&
+      Number.isSafeInteger(cursor.index) &&
+      cursor.index >= 0
+    )
+      return cursor;
+  }
+  problems.push({ field: 'cursor', message: 'is not a cursor from this list' });
+  return undefined;
+}
+
+function writeCursor(c: Cursor): string {
+  return Buffer.from(`${c.firstAt}|${c.id}|${c.index}`, 'utf8').toString('base64url');
+}
+
+/**
+ * Every request the gateways recorded in [from, to) (the raw request log, kept
+ * `analytics_raw_retention_hours`), filtered by api, key, developer and status. Ordered
+ * by the batch each node wrote it in, then by completion within the batch: close to
+ * time order, exact per node. Pages follow `next_cursor` until it is null.
+ */
+export async function listRecords(
+  db: Executor,
+  input: ListRecordsInput,
+): Promise<{ data: RequestLogEntry[]; next_cursor: string | null }> {
+  const problems: FieldProblem[] = [];
+  const { from, to } = readRange(input, problems);
+  const scope = readScope(input, problems);
+  const limit = readLimit(input.limit, 100, 1_000, 'limit', problems);
+  const cursor = readCursor(input.cursor, problems);
+  if (input.status !== undefined && !(Number.isInteger(input.status) && input.status >= 100 && input.status <= 599))
+    problems.push({ field: 'status', message: 'must be an HTTP status code' });
+  if (problems.length > 0) throw validationError(problems);
+  if (matchesNothing(scope)) return { data: [], next_cursor: null };
+  const keyIds = scope.keyIds ? new Set(scope.keyIds) : null;
+
+  const data: RequestLogEntry[] = [];
+  // Where to read from: the cursor's chunk (inclusive, from its index), then after each chunk read.
+  let start: { firstAt: number; id: string; inclusive: boolean } | undefined = cursor && { ...cursor, inclusive: true };
+  let scanned = 0;
+  while (scanned < MAX_CHUNKS_PER_PAGE) {
+    const chunks = await analyticsRepository.chunksInRange(db, {
+      from,
+      to,
+      slackMs: CHUNK_SLACK_MS,
+      from_chunk: start,
+      limit: Math.min(10, MAX_CHUNKS_PER_PAGE - scanned),
+    });
+    if (chunks.length === 0) return { data, next_cursor: null };
+    for (const chunk of chunks) {
+      scanned++;
+      const skip = cursor !== undefined && chunk.id === cursor.id ? cursor.index : 0;
+      const records = decodeChunk(chunk);
+      for (let i = skip; i < records.length; i++) {
+        const r = records[i] as RawRecord;
+        if (r.at < from || r.at >= to) continue;
+        if (scope.apiId !== undefined && r.api_id !== scope.apiId) continue;
+        if (scope.keyId !== undefined && r.key_id !== scope.keyId) continue;
+        if (scope.developerId !== undefined && r.developer_id !== scope.developerId) continue;
+        if (keyIds !== null && !keyIds.has(r.key_id)) continue;
+        if (input.status !== undefined && r.status !== input.status) continue;
+        if (data.length === limit)
+          return { data, next_cursor: writeCursor({ firstAt: Number(chunk.first_at), id: chunk.id, index: i }) };
+        data.push({ ...r, at: toIso(r.at) ?? '' });
+      }
+      start = { firstAt: Number(chunk.first_at), id: chunk.id, inclusive: false };
+    }
+  }
+  // The scan budget ran out before the page filled: the next page starts after the last chunk read.
+  return {
+    data,
+    next_cursor: start ? writeCursor({ firstAt: start.firstAt, id: start.id, index: Number.MAX_SAFE_INTEGER }) : null,
+  };
+}
+
 // ── retention ─────────────────────────────────────────────────────────────────────
 
 export interface PruneOptions {
@@ -445,7 +568,10 @@ export interface PruneOptions {
 }
 
 export interface PruneResult {
+  /** Failed-request rows deleted. */
   records: number;
+  /** Chunks of the request log deleted. */
+  record_chunks: number;
   minute_rollups: number;
 }
 
@@ -457,13 +583,22 @@ export interface PruneResult {
 export async function pruneAnalytics(db: Executor, options: PruneOptions): Promise<PruneResult> {
   const batchSize = Math.max(1, options.batchSize ?? 2_000);
   const maxBatches = Math.max(1, options.maxBatches ?? 50);
-  const result: PruneResult = { records: 0, minute_rollups: 0 };
+  const result: PruneResult = { records: 0, record_chunks: 0, minute_rollups: 0 };
 
   const rawCutoff = options.now - Math.max(0, options.rawRetentionHours) * HOUR_MS;
   for (let i = 0; i < maxBatches; i++) {
     const deleted = await analyticsRepository.deleteRecordsBefore(db, rawCutoff, batchSize);
     result.records += deleted;
     if (deleted < batchSize) break;
+    await yieldToEventLoop();
+  }
+
+  // Chunks hold up to 500 records each: a tenth of the batch size per statement.
+  const chunkBatch = Math.max(1, Math.ceil(batchSize / 10));
+  for (let i = 0; i < maxBatches; i++) {
+    const deleted = await analyticsRepository.deleteChunksBefore(db, rawCutoff, chunkBatch);
+    result.record_chunks += deleted;
+    if (deleted < chunkBatch) break;
     await yieldToEventLoop();
   }
 

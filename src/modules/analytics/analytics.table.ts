@@ -37,3 +37,15 @@ export interface AnalyticsRecordsTable {
   bytes_in: number;
   bytes_out: number;
 }
+
+/** The raw request log, one row per flushed batch (analytics.chunks.ts). */
+export interface AnalyticsRecordChunksTable {
+  id: string;
+  node_id: string;
+  /** Earliest and latest request time in the chunk, epoch ms. */
+  first_at: number;
+  last_at: number;
+  count: number;
+  /** JSON, see ChunkPayload. */
+  payload: string;
+}

@@ -3,7 +3,7 @@ import { openDatabase } from '../../platform/db/index.js';
 import type { Database } from '../database.js';
 import { pruneAnalytics } from './analytics.service.js';
 import {
-  recordRowsFactory,
+  batchRowsFactory,
   writeBatch,
   type WriterReply,
   type WriterRequest,
@@ -15,7 +15,7 @@ const port = parentPort;
 if (!port) throw new Error('analytics.writer.thread.ts must run in a worker thread');
 const data = workerData as WriterThreadData;
 const handle = openDatabase<Database>(data.databaseUrl);
-const toRows = recordRowsFactory(data.nodeId);
+const toRows = batchRowsFactory(data.nodeId);
 
 let queue: Promise<void> = Promise.resolve();
 

@@ -1,5 +1,6 @@
 export type { RequestRecord, AnalyticsSink } from './analytics.types.js';
 export { LATENCY_BOUNDS_MS, HISTOGRAM_SIZE, bucketIndex, histogramPercentile } from './analytics.histogram.js';
+export { packRecords, type PackedRecords } from './analytics.buffer.js';
 export {
   createAnalyticsWriter,
   inlineAnalyticsWriter,
@@ -19,6 +20,7 @@ export {
   topConsumers,
   statusBreakdown,
   recentErrors,
+  listRecords,
   pruneAnalytics,
   MAX_SERIES_POINTS,
   MAX_KEY_IDS,
@@ -37,6 +39,8 @@ export {
   type StatusBreakdown,
   type RecentErrorsInput,
   type RecentError,
+  type ListRecordsInput,
+  type RequestLogEntry,
   type PruneOptions,
   type PruneResult,
 } from './analytics.service.js';

@@ -4,6 +4,7 @@ import * as analytics from './migrations/20261203T2000_analytics.js';
 import * as portal from './migrations/20261203T2100_portal.js';
 import * as admin from './migrations/20261203T2120_admin.js';
 import * as analyticsErrorIndexes from './migrations/20261204T0700_analytics_error_indexes.js';
+import * as analyticsRecordChunks from './migrations/20261204T0800_analytics_record_chunks.js';
 
 /** Migrations listed statically so they survive bundling and need no file-system scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261203T2100_portal': portal,
   '20261203T2120_admin': admin,
   '20261204T0700_analytics_error_indexes': analyticsErrorIndexes,
+  '20261204T0800_analytics_record_chunks': analyticsRecordChunks,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   analyticsQuery,
+  listRecords,
   recentErrors,
   statusBreakdown,
   topConsumers,
@@ -99,6 +100,51 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
         apiId: q.api_id,
         keyId: q.key_id,
         developerId: q.developer_id,
+      });
+    },
+  );
+
+  const RecordsQuery = Type.Object({
+    ...Range,
+    ...Scope,
+    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+    limit: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  });
+  app.get<{
+    Querystring: {
+      from: string;
+      to?: string;
+      api_id?: string;
+      key_id?: string;
+      developer_id?: string;
+      status?: number;
+      limit: number;
+      cursor?: string;
+    };
+  }>(
+    '/analytics/records',
+    {
+      onRequest: read,
+      schema: {
+        tags: ['analytics'],
+        description:
+          'The raw request log: every request the gateways recorded in [from, to), kept for analytics_raw_retention_hours. Follow next_cursor for more.',
+        querystring: RecordsQuery,
+        response: ERRORS,
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return listRecords(s.ctx.db, {
+        from: q.from,
+        to: q.to ?? now(),
+        apiId: q.api_id,
+        keyId: q.key_id,
+        developerId: q.developer_id,
+        status: q.status,
+        limit: q.limit,
+        cursor: q.cursor,
       });
     },
   );
