@@ -435,6 +435,21 @@ for (const dialect of dialects()) {
       const anonymous = await system.admin.withToken('nope').get('/api/v1/apis');
       assert.equal(anonymous.status, 401);
       assert.equal(anonymous.body.error.code, 'UNAUTHENTICATED');
+      // The developer API checks the caller before the body: no field errors for strangers.
+      for (const [method, path, body] of [
+        ['post', '/api/v1/key-requests', { catalogue_id: 42, surprise: true }],
+        ['patch', '/api/v1/me', { fields: 'nope' }],
+        ['get', '/api/v1/usage?from=yesterday', undefined],
+      ] as const) {
+        const res =
+          method === 'get'
+            ? await system.portal.get(path)
+            : method === 'post'
+              ? await system.portal.post(path, body)
+              : await system.portal.patch(path, body);
+        assert.equal(res.status, 401, `${method} ${path}`);
+        assert.equal(res.body.error.code, 'UNAUTHENTICATED');
+      }
       const wrong = await system.admin
         .withToken('')
         .post('/api/v1/auth/tokens', { email: 'owner@example.com', password: 'wrong-password' });

@@ -48,6 +48,14 @@ function bearer(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
+/**
+ * Route `onRequest` hook: a signed-in developer, checked before the body or query is
+ * read and validated, so an anonymous caller gets 401 rather than a 400 about fields.
+ */
+async function signedIn(request: FastifyRequest): Promise<void> {
+  me(request);
+}
+
 function me(request: FastifyRequest): Developer {
   if (!request.developer) throw appError('UNAUTHENTICATED', 'Send Authorization: Bearer <developer token>');
   return request.developer;
@@ -104,12 +112,12 @@ export function registerDeveloperApi(app: FastifyInstance, s: PortalServices, gu
     return reply.status(204).send();
   });
 
-  app.get('/me', { schema: { response: { 200: DeveloperResponse } } }, async (request) =>
+  app.get('/me', { onRequest: signedIn, schema: { response: { 200: DeveloperResponse } } }, async (request) =>
     s.developers.get(me(request).id),
   );
   app.patch<{ Body: DeveloperProfilePatchBody }>(
     '/me',
-    { schema: { body: DeveloperProfilePatchBody, response: { 200: DeveloperResponse } } },
+    { onRequest: signedIn, schema: { body: DeveloperProfilePatchBody, response: { 200: DeveloperResponse } } },
     async (request) => s.developers.updateProfile(me(request).id, request.body),
   );
 
@@ -129,30 +137,30 @@ export function registerDeveloperApi(app: FastifyInstance, s: PortalServices, gu
 
   app.post<{ Body: KeyRequestCreateBody }>(
     '/key-requests',
-    { schema: { body: KeyRequestCreateBody, response: { 201: KeyRequestResponse } } },
+    { onRequest: signedIn, schema: { body: KeyRequestCreateBody, response: { 201: KeyRequestResponse } } },
     async (request, reply) => reply.status(201).send(await s.keyRequests.create(me(request), request.body)),
   );
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
     '/key-requests',
-    { schema: { querystring: PageQuery } },
+    { onRequest: signedIn, schema: { querystring: PageQuery } },
     async (request) => s.keyRequests.list({ ...request.query, developerId: me(request).id }),
   );
 
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
     '/keys',
-    { schema: { querystring: PageQuery } },
+    { onRequest: signedIn, schema: { querystring: PageQuery } },
     async (request) => s.keys.list({ ...request.query, developerId: me(request).id }),
   );
   app.get<{ Params: { id: string } }>(
     '/keys/:id',
-    { schema: { params: IdParams, response: { 200: KeyResponse } } },
+    { onRequest: signedIn, schema: { params: IdParams, response: { 200: KeyResponse } } },
     async (request) => {
       return presentKey(await s.keys.loadOwned(me(request).id, request.params.id));
     },
   );
   app.post<{ Params: { id: string } }>(
     '/keys/:id/roll',
-    { schema: { params: IdParams, response: { 200: KeyResponse } } },
+    { onRequest: signedIn, schema: { params: IdParams, response: { 200: KeyResponse } } },
     async (request) => {
       const developer = me(request);
       return s.keys.roll({ type: 'developer', id: developer.id }, request.params.id, developer.id);
@@ -160,7 +168,7 @@ export function registerDeveloperApi(app: FastifyInstance, s: PortalServices, gu
   );
   app.delete<{ Params: { id: string } }>(
     '/keys/:id',
-    { schema: { params: IdParams, response: { 200: KeyResponse } } },
+    { onRequest: signedIn, schema: { params: IdParams, response: { 200: KeyResponse } } },
     async (request) => {
       const developer = me(request);
       return s.keys.revoke({ type: 'developer', id: developer.id }, request.params.id, developer.id);
@@ -175,7 +183,7 @@ export function registerDeveloperApi(app: FastifyInstance, s: PortalServices, gu
   });
   app.get<{ Querystring: { key_id?: string; from?: string; to?: string; resolution?: string } }>(
     '/usage',
-    { schema: { querystring: UsageQuery } },
+    { onRequest: signedIn, schema: { querystring: UsageQuery } },
     async (request) => s.usage.usage(me(request).id, request.query),
   );
 }
