@@ -44,19 +44,8 @@ export function whole(value: number): number {
 }
 
 export function encodeChunk(id: string, nodeId: string, packed: PackedRecords): AnalyticsRecordChunksTable {
-  const stringCount = packed.count * PACKED_STRINGS;
-  const dict = new Map<string, number>();
-  const indices = new Uint32Array(stringCount);
-  for (let i = 0; i < stringCount; i++) {
-    const value = packed.strings[i] as string;
-    let index = dict.get(value);
-    if (index === undefined) {
-      index = dict.size;
-      dict.set(value, index);
-    }
-    indices[i] = index;
-  }
   const numbers = packed.numbers.subarray(0, packed.count * PACKED_NUMBERS);
+  const indices = packed.indices.subarray(0, packed.count * PACKED_STRINGS);
   let first = Infinity;
   let last = -Infinity;
   for (let i = 0; i < numbers.length; i += PACKED_NUMBERS) {
@@ -66,7 +55,7 @@ export function encodeChunk(id: string, nodeId: string, packed: PackedRecords): 
   }
   const payload: ChunkPayload = {
     v: 1,
-    dict: [...dict.keys()],
+    dict: packed.dict,
     strings: Buffer.from(indices.buffer, indices.byteOffset, indices.byteLength).toString('base64'),
     numbers: Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength).toString('base64'),
   };

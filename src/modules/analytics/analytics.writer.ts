@@ -6,7 +6,7 @@ import { analyticsRepository, type RollupDelta } from './analytics.repository.js
 import { pruneAnalytics, type PruneOptions } from './analytics.service.js';
 import { encodeChunk, whole } from './analytics.chunks.js';
 import type { AnalyticsRecordChunksTable, AnalyticsRecordsTable } from './analytics.table.js';
-import { PACKED_NUMBERS as NUMBERS, PACKED_STRINGS as STRINGS, type PackedRecords } from './analytics.buffer.js';
+import { PACKED_NUMBERS as NUMBERS, packedString, type PackedRecords } from './analytics.buffer.js';
 
 /**
  * Where the recorder's batches go: one transaction per `write` with the rollup deltas
@@ -44,18 +44,17 @@ export function batchRowsFactory(nodeId: string): (packed: PackedRecords | null)
     const errors: AnalyticsRecordsTable[] = [];
     for (let i = 0; i < packed.count; i++) {
       if ((packed.numbers[i * NUMBERS + 1] as number) < 400) continue;
-      const s = i * STRINGS;
       const n = i * NUMBERS;
-      const code = packed.strings[s + 5] as string;
+      const code = packedString(packed, i, 5);
       errors.push({
         id: nextId('rec'),
         at: whole(packed.numbers[n] as number),
         node_id: nodeId,
-        api_id: packed.strings[s] as string,
-        key_id: packed.strings[s + 1] as string,
-        developer_id: packed.strings[s + 2] as string,
-        method: (packed.strings[s + 3] as string).slice(0, 16),
-        path: (packed.strings[s + 4] as string).slice(0, 512),
+        api_id: packedString(packed, i, 0),
+        key_id: packedString(packed, i, 1),
+        developer_id: packedString(packed, i, 2),
+        method: packedString(packed, i, 3).slice(0, 16),
+        path: packedString(packed, i, 4).slice(0, 512),
         status: (packed.numbers[n + 1] as number) | 0,
         code: code === '' ? null : code,
         latency_ms: whole(packed.numbers[n + 2] as number),
