@@ -322,13 +322,8 @@ for (const dialect of dialects()) {
     void test('the writer thread writes the same rollups and raw records on its own connection, then ends', async () => {
       const t = await freshDb();
       const records = syntheticRecords(3_000, 7);
-      const recorder = createAnalyticsRecorder({
+      const recorder = recorderOn(t.db, {
         writer: threadAnalyticsWriter({ databaseUrl: t.url, nodeId: 'node-thread', logger: silent }),
-        bufferSize: 100_000,
-        flushMs: 0,
-        rawRetentionHours: 24,
-        logger: silent,
-        pruneEveryMs: 0,
       });
       for (const r of records) recorder.record(r);
       await recorder.flush();
@@ -355,13 +350,8 @@ for (const dialect of dialects()) {
       const t = await freshDb();
       // The raw records' table moved away: every write fails at its inserts until it is back.
       await t.db.schema.alterTable('analytics_records').renameTo('analytics_records_away').execute();
-      const recorder = createAnalyticsRecorder({
+      const recorder = recorderOn(t.db, {
         writer: threadAnalyticsWriter({ databaseUrl: t.url, nodeId: 'node-thread', logger: silent }),
-        bufferSize: 100_000,
-        flushMs: 0,
-        rawRetentionHours: 24,
-        logger: silent,
-        pruneEveryMs: 0,
       });
       const records = syntheticRecords(700, 9);
       for (const r of records) recorder.record(r);

@@ -1,5 +1,5 @@
-import { PACKED_NUMBERS, PACKED_STRINGS, type PackedRecords } from './analytics.buffer.js';
-import type { AnalyticsRecordChunksTable } from './analytics.table.js';
+import { PACKED_NUMBERS, PACKED_STRINGS, packedString, type PackedRecords } from './analytics.buffer.js';
+import type { AnalyticsRecordChunksTable, AnalyticsRecordsTable } from './analytics.table.js';
 
 /**
  * The raw request log is stored a batch at a time: one `analytics_record_chunks` row per
@@ -19,24 +19,8 @@ export interface ChunkPayload {
   numbers: string;
 }
 
-/** One raw record as read back from a chunk. */
-export interface RawRecord {
-  /** `<chunk id>.<index>`: stable, and sorts in write order within a chunk. */
-  id: string;
-  at: number;
-  node_id: string;
-  api_id: string;
-  key_id: string;
-  developer_id: string;
-  method: string;
-  path: string;
-  status: number;
-  code: string | null;
-  latency_ms: number;
-  upstream_latency_ms: number;
-  bytes_in: number;
-  bytes_out: number;
-}
+/** One raw record as read back from a chunk: the same fields as a failed-request row. */
+export type RawRecord = AnalyticsRecordsTable;
 
 /** Non-negative integer, whatever the gateway passed. */
 export function whole(value: number): number {
@@ -77,39 +61,45 @@ function decodeArray<T>(base64: string, make: (buffer: ArrayBuffer) => T): T {
   return make(copy);
 }
 
-/** The records of a stored chunk; throws on a payload this version cannot read. */
+/** Record `i` of a packed batch as a row (`analytics_records` shape). */
+export function rowOf(p: PackedRecords, i: number, id: string, nodeId: string): AnalyticsRecordsTable {
+  const n = i * PACKED_NUMBERS;
+  const numbers = p.numbers;
+  const code = packedString(p, i, 5);
+  return {
+    id,
+    at: whole(numbers[n] as number),
+    node_id: nodeId,
+    api_id: packedString(p, i, 0),
+    key_id: packedString(p, i, 1),
+    developer_id: packedString(p, i, 2),
+    method: packedString(p, i, 3).slice(0, 16),
+    path: packedString(p, i, 4).slice(0, 512),
+    status: (numbers[n + 1] as number) | 0,
+    code: code === '' ? null : code,
+    latency_ms: whole(numbers[n + 2] as number),
+    upstream_latency_ms: whole(numbers[n + 3] as number),
+    bytes_in: whole(numbers[n + 4] as number),
+    bytes_out: whole(numbers[n + 5] as number),
+  };
+}
+
+/** The records of a stored chunk (ids `<chunk id>.<index>`); throws on a payload this version cannot read. */
 export function decodeChunk(
   row: Pick<AnalyticsRecordChunksTable, 'id' | 'node_id' | 'count' | 'payload'>,
 ): RawRecord[] {
   const payload = JSON.parse(row.payload) as ChunkPayload;
   if (payload.v !== 1) throw new Error(`analytics chunk ${row.id}: unknown payload version ${String(payload.v)}`);
-  const indices = decodeArray(payload.strings, (b) => new Uint32Array(b));
-  const numbers = decodeArray(payload.numbers, (b) => new Float64Array(b));
-  const count = Number(row.count);
-  if (indices.length !== count * PACKED_STRINGS || numbers.length !== count * PACKED_NUMBERS)
-    throw new Error(`analytics chunk ${row.id}: payload does not hold ${count} records`);
-  const str = (i: number): string => payload.dict[indices[i] as number] ?? '';
-  const out = new Array<RawRecord>(count);
-  for (let i = 0; i < count; i++) {
-    const n = i * PACKED_NUMBERS;
-    const s = i * PACKED_STRINGS;
-    const code = str(s + 5);
-    out[i] = {
-      id: `${row.id}.${i}`,
-      at: whole(numbers[n] as number),
-      node_id: row.node_id,
-      api_id: str(s),
-      key_id: str(s + 1),
-      developer_id: str(s + 2),
-      method: str(s + 3).slice(0, 16),
-      path: str(s + 4).slice(0, 512),
-      status: (numbers[n + 1] as number) | 0,
-      code: code === '' ? null : code,
-      latency_ms: whole(numbers[n + 2] as number),
-      upstream_latency_ms: whole(numbers[n + 3] as number),
-      bytes_in: whole(numbers[n + 4] as number),
-      bytes_out: whole(numbers[n + 5] as number),
-    };
-  }
-  return out;
+  const packed: PackedRecords = {
+    count: Number(row.count),
+    indices: decodeArray(payload.strings, (b) => new Uint32Array(b)),
+    numbers: decodeArray(payload.numbers, (b) => new Float64Array(b)),
+    dict: payload.dict,
+  };
+  if (
+    packed.indices.length !== packed.count * PACKED_STRINGS ||
+    packed.numbers.length !== packed.count * PACKED_NUMBERS
+  )
+    throw new Error(`analytics chunk ${row.id}: payload does not hold ${packed.count} records`);
+  return Array.from({ length: packed.count }, (_, i) => rowOf(packed, i, `${row.id}.${i}`, row.node_id));
 }

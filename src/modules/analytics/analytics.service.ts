@@ -449,22 +449,8 @@ export interface ListRecordsInput extends AnalyticsScope {
   cursor?: string;
 }
 
-export interface RequestLogEntry {
-  id: string;
-  at: string;
-  node_id: string;
-  api_id: string;
-  key_id: string;
-  developer_id: string;
-  method: string;
-  path: string;
-  status: number;
-  code: string | null;
-  latency_ms: number;
-  upstream_latency_ms: number;
-  bytes_in: number;
-  bytes_out: number;
-}
+/** A raw record as the API shows it: `at` in ISO 8601. */
+export type RequestLogEntry = Omit<RawRecord, 'at'> & { at: string };
 
 interface Cursor {
   firstAt: number;

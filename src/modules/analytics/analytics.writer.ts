@@ -4,9 +4,9 @@ import { startThread } from '../../platform/threads.js';
 import type { Db } from '../database.js';
 import { analyticsRepository, type RollupDelta } from './analytics.repository.js';
 import { pruneAnalytics, type PruneOptions } from './analytics.service.js';
-import { encodeChunk, whole } from './analytics.chunks.js';
+import { encodeChunk, rowOf } from './analytics.chunks.js';
 import type { AnalyticsRecordChunksTable, AnalyticsRecordsTable } from './analytics.table.js';
-import { PACKED_NUMBERS as NUMBERS, packedString, type PackedRecords } from './analytics.buffer.js';
+import { PACKED_NUMBERS as NUMBERS, type PackedRecords } from './analytics.buffer.js';
 
 /**
  * Where the recorder's batches go: one transaction per `write` with the rollup deltas
@@ -43,25 +43,7 @@ export function batchRowsFactory(nodeId: string): (packed: PackedRecords | null)
     const chunk = encodeChunk(nextId('rch'), nodeId, packed);
     const errors: AnalyticsRecordsTable[] = [];
     for (let i = 0; i < packed.count; i++) {
-      if ((packed.numbers[i * NUMBERS + 1] as number) < 400) continue;
-      const n = i * NUMBERS;
-      const code = packedString(packed, i, 5);
-      errors.push({
-        id: nextId('rec'),
-        at: whole(packed.numbers[n] as number),
-        node_id: nodeId,
-        api_id: packedString(packed, i, 0),
-        key_id: packedString(packed, i, 1),
-        developer_id: packedString(packed, i, 2),
-        method: packedString(packed, i, 3).slice(0, 16),
-        path: packedString(packed, i, 4).slice(0, 512),
-        status: (packed.numbers[n + 1] as number) | 0,
-        code: code === '' ? null : code,
-        latency_ms: whole(packed.numbers[n + 2] as number),
-        upstream_latency_ms: whole(packed.numbers[n + 3] as number),
-        bytes_in: whole(packed.numbers[n + 4] as number),
-        bytes_out: whole(packed.numbers[n + 5] as number),
-      });
+      if ((packed.numbers[i * NUMBERS + 1] as number) >= 400) errors.push(rowOf(packed, i, nextId('rec'), nodeId));
     }
     return { errors, chunk };
   };
