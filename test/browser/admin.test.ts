@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { openBrowser as openChromium, screenshot, type OpenBrowser } from '../helpers/browser.js';
 import { ADMIN, eventually, signUpDeveloper, startSystem, type Client, type TestSystem } from '../helpers/system.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -14,9 +12,6 @@ import { startUpstream, type Upstream } from '../helpers/upstream.js';
  * that came from the portal, revoke the key, and see the calls in analytics. Then a
  * viewer: sees no secrets and cannot change anything, even by posting forms directly.
  */
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join('test-artifacts', 'browser');
 
 const SPEC = JSON.stringify({
   openapi: '3.0.3',
@@ -32,39 +27,15 @@ const SPEC = JSON.stringify({
   },
 });
 
-async function openBrowser(): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
-  const profile = mkdtempSync(join(tmpdir(), 'gh-admin-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  context.setDefaultTimeout(10_000);
-  const page = context.pages()[0] ?? (await context.newPage());
+async function openBrowser(): Promise<OpenBrowser> {
+  const browser = await openChromium();
   // Confirmation dialogs (revoke, delete) are accepted.
-  page.on('dialog', (dialog) => void dialog.accept());
-  return {
-    context,
-    page,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  browser.page.on('dialog', (dialog) => void dialog.accept());
+  return browser;
 }
 
 async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `admin-${name}.png`), fullPage: true });
+  await screenshot(page, `admin-${name}`);
 }
 
 async function signIn(page: Page, base: string, email: string, password: string): Promise<void> {
@@ -97,7 +68,6 @@ describe('admin dashboard in chromium', () => {
   let keySecret = '';
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     upstream = await startUpstream();
     // From the seed, as after `npm start`: the demo API, policy and entry are there.
     system = await startSystem('sqlite', { demo: true, sample_upstream_port: 0 });

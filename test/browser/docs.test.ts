@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { openBrowser as openChromium, screenshot, type OpenBrowser } from '../helpers/browser.js';
 import { signUpDeveloper, startSystem, type TestSystem } from '../helpers/system.js';
 
 /**
@@ -16,34 +14,11 @@ import { signUpDeveloper, startSystem, type TestSystem } from '../helpers/system
  * Run: node --import tsx --test test/browser/docs.test.ts
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join('test-artifacts', 'browser');
 const PASSWORD = 'dev-password-1';
 
-async function openBrowser(): Promise<{
-  context: BrowserContext;
-  page: Page;
-  errors: string[];
-  close(): Promise<void>;
-}> {
-  const profile = mkdtempSync(join(tmpdir(), 'gh-docs-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  context.setDefaultTimeout(15_000);
-  const page = context.pages()[0] ?? (await context.newPage());
+async function openBrowser(): Promise<OpenBrowser & { errors: string[] }> {
+  const browser = await openChromium({ timeoutMs: 15_000 });
+  const page = browser.page;
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
@@ -56,20 +31,10 @@ async function openBrowser(): Promise<{
     if (response.status() >= 400 && !response.url().includes('/petstore/'))
       errors.push(`${response.status()} ${response.url()}`);
   });
-  return {
-    context,
-    page,
-    errors,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  return { ...browser, errors };
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
+const shot = screenshot;
 
 async function logIn(page: Page, portal: string, email: string): Promise<void> {
   await page.goto(`${portal}/login`);
@@ -112,7 +77,6 @@ describe('API documentation in chromium', () => {
   let keyId: string;
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     // The demo seed: sample upstream, API at /petstore/, auto-approved entry with OpenAPI docs.
     system = await startSystem('sqlite', { demo: true, sample_upstream_port: 0 });
     portal = system.running.urls.portal;

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { openBrowser as openChromium, screenshot, type OpenBrowser } from '../helpers/browser.js';
 import { SMTPServer } from 'smtp-server';
 import { eventually, startSystem, type TestSystem } from '../helpers/system.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
@@ -16,8 +14,6 @@ import { startUpstream, type Upstream } from '../helpers/upstream.js';
  * password reset through a real SMTP server; and the journey at 390 px wide.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join('test-artifacts', 'browser');
 const PASSWORD = 'browser-pass-1';
 
 interface Mail {
@@ -55,41 +51,11 @@ async function startSmtp(): Promise<{ port: number; mails: Mail[]; close(): Prom
   return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-async function openBrowser(viewport: {
-  width: number;
-  height: number;
-}): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
-  const profile = mkdtempSync(join(tmpdir(), 'gh-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  context.setDefaultTimeout(10_000);
-  const page = context.pages()[0] ?? (await context.newPage());
-  return {
-    context,
-    page,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+function openBrowser(viewport: { width: number; height: number }): Promise<OpenBrowser> {
+  return openChromium({ viewport });
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
+const shot = screenshot;
 
 describe('developer portal in chromium', () => {
   let system: TestSystem;
@@ -99,7 +65,6 @@ describe('developer portal in chromium', () => {
   let manualSlug: string;
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     smtp = await startSmtp();
     upstream = await startUpstream();
     system = await startSystem('sqlite', { smtp_url: `smtp://127.0.0.1:${smtp.port}` });
