@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { CookieClient } from '../helpers/cookie-client.js';
 import { dialects } from '../helpers/db.js';
 import { ADMIN, eventually, signUpDeveloper, startSystem, type Client, type TestSystem } from '../helpers/system.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
@@ -33,33 +34,8 @@ function testId(html: string, id: string): string | null {
 }
 
 /** A browser-like session on the admin dashboard: cookies, CSRF token of the last page. */
-class AdminSession {
-  private cookies = new Map<string, string>();
+class AdminSession extends CookieClient {
   csrf = '';
-  constructor(readonly base: string) {}
-
-  private store(res: Response) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...rest] = (pair ?? '').split('=');
-      if (!name) continue;
-      const value = rest.join('=');
-      if (value === '' || /max-age=0\b|expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name.trim());
-      else this.cookies.set(name.trim(), value);
-    }
-  }
-
-  cookie(name: string): string | undefined {
-    return this.cookies.get(name);
-  }
-
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(`${this.base}${path}`, { ...init, headers, redirect: 'manual' });
-    this.store(res);
-    return res;
-  }
 
   async page(path: string): Promise<{ status: number; html: string }> {
     const res = await this.fetch(path);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { CookieClient } from '../helpers/cookie-client.js';
 import { dialects } from '../helpers/db.js';
 import { signUpDeveloper, startSystem, type Client, type TestSystem } from '../helpers/system.js';
 
@@ -11,26 +12,8 @@ import { signUpDeveloper, startSystem, type Client, type TestSystem } from '../h
  */
 
 /** A browser-like session on the portal: cookies and the CSRF token of the last page. */
-class PortalBrowser {
-  private cookies = new Map<string, string>();
+class PortalBrowser extends CookieClient {
   csrf = '';
-  constructor(readonly base: string) {}
-
-  private store(res: Response) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...rest] = (pair ?? '').split('=');
-      if (name) this.cookies.set(name.trim(), rest.join('='));
-    }
-  }
-
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(`${this.base}${path}`, { ...init, headers, redirect: 'manual' });
-    this.store(res);
-    return res;
-  }
 
   async page(path: string): Promise<{ status: number; html: string }> {
     const res = await this.fetch(path);

@@ -2,41 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CookieClient } from '../helpers/cookie-client.js';
 import { dialects } from '../helpers/db.js';
 import { eventually, startSystem, type TestSystem } from '../helpers/system.js';
 
 /** A browser-like HTML client: keeps cookies, reads the CSRF token from each form page. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(
-    readonly base: string,
-    /** Sent with every request, e.g. the X-Forwarded-* headers of a proxy in front of the portal. */
-    readonly headers: Record<string, string> = {},
-  ) {}
-
-  private remember(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = '', ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired =
-        attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a)) || attrs.some((a) => /max-age=0\b/i.test(a.trim()));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
+class Browser extends CookieClient {
   async get(path: string): Promise<{ status: number; html: string; location: string | null; headers: Headers }> {
-    const res = await fetch(this.base + path, {
-      headers: { ...this.headers, cookie: this.cookieHeader() },
-      redirect: 'manual',
-    });
-    this.remember(res);
+    const res = await this.fetch(path);
     return { status: res.status, html: await res.text(), location: res.headers.get('location'), headers: res.headers };
   }
 
@@ -47,13 +20,11 @@ class Browser {
       const token = typeof opts.csrf === 'string' ? opts.csrf : await this.csrf(opts.from ?? path);
       body.set('_csrf', token);
     }
-    const res = await fetch(this.base + path, {
+    const res = await this.fetch(path, {
       method: 'POST',
-      headers: { ...this.headers, cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: body.toString(),
-      redirect: 'manual',
     });
-    this.remember(res);
     return { status: res.status, html: await res.text(), location: res.headers.get('location'), headers: res.headers };
   }
 
