@@ -47,21 +47,21 @@ interface SeriesQueryType {
 export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices): void {
   const read = requireRole('viewer');
   const now = () => String(s.ctx.clock.now());
+  /** The range (to defaults to now) and scope every analytics query takes, from the query string. */
+  const ranged = (q: { from: string; to?: string; api_id?: string; key_id?: string; developer_id?: string }) => ({
+    from: q.from,
+    to: q.to ?? now(),
+    apiId: q.api_id,
+    keyId: q.key_id,
+    developerId: q.developer_id,
+  });
 
   app.get<{ Querystring: SeriesQueryType }>(
     '/analytics/requests',
     { onRequest: read, schema: { tags: ['analytics'], querystring: SeriesQuery, response: ERRORS } },
     async (request) => {
       const q = request.query;
-      return analyticsQuery(s.ctx.db, {
-        from: q.from,
-        to: q.to ?? now(),
-        resolution: q.resolution,
-        apiId: q.api_id,
-        keyId: q.key_id,
-        developerId: q.developer_id,
-        groupBy: q.group_by,
-      });
+      return analyticsQuery(s.ctx.db, { ...ranged(q), resolution: q.resolution, groupBy: q.group_by });
     },
   );
 
@@ -94,13 +94,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
     { onRequest: read, schema: { tags: ['analytics'], querystring: StatusQuery, response: ERRORS } },
     async (request) => {
       const q = request.query;
-      return statusBreakdown(s.ctx.db, {
-        from: q.from,
-        to: q.to ?? now(),
-        apiId: q.api_id,
-        keyId: q.key_id,
-        developerId: q.developer_id,
-      });
+      return statusBreakdown(s.ctx.db, ranged(q));
     },
   );
 
@@ -136,16 +130,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, s: AdminServices):
     },
     async (request) => {
       const q = request.query;
-      return listRecords(s.ctx.db, {
-        from: q.from,
-        to: q.to ?? now(),
-        apiId: q.api_id,
-        keyId: q.key_id,
-        developerId: q.developer_id,
-        status: q.status,
-        limit: q.limit,
-        cursor: q.cursor,
-      });
+      return listRecords(s.ctx.db, { ...ranged(q), status: q.status, limit: q.limit, cursor: q.cursor });
     },
   );
 
