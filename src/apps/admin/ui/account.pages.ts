@@ -127,6 +127,7 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
   app.post<{ Body: FormBody }>('/account/tokens', read, async (request, reply) => {
     try {
       const body = checked<AdminTokenCreateBody>(
+        request,
         AdminTokenCreateBody,
         compact({ name: text(request.body, 'name'), expires_in_days: int(request.body, 'expires_in_days') }),
       );
@@ -174,7 +175,7 @@ export function registerAccountPages(app: FastifyInstance, deps: UiDeps): void {
       role: text(request.body, 'role'),
     };
     try {
-      const body = checked<AdminCreateBody>(AdminCreateBody, compact(values));
+      const body = checked<AdminCreateBody>(request, AdminCreateBody, compact(values));
       await s.admins.create(actorOf(request), body);
     } catch (error) {
       const problems = problemsOf(error);

@@ -115,7 +115,7 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
   app.post<{ Body: FormBody }>('/apis', write, async (request, reply) => {
     const values = apiValues(request.body);
     try {
-      const created = await s.apis.create(actorOf(request), checked<ApiCreateBody>(ApiCreateBody, values));
+      const created = await s.apis.create(actorOf(request), checked<ApiCreateBody>(request, ApiCreateBody, values));
       flash(reply, 'success', `API "${created.name}" created${created.active ? ' and enabled' : ' (disabled)'}.`);
       return reply.redirect(`/apis/${encodeURIComponent(created.id)}`);
     } catch (error) {
@@ -135,7 +135,7 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
       const updated = await s.apis.update(
         actorOf(request),
         api.id,
-        checked<ApiPatchBody>(ApiPatchBody, { ...values, version: int(request.body, 'version') }),
+        checked<ApiPatchBody>(request, ApiPatchBody, { ...values, version: int(request.body, 'version') }),
       );
       flash(reply, 'success', `API "${updated.name}" saved.`);
       return reply.redirect(`/apis/${encodeURIComponent(api.id)}`);
@@ -322,7 +322,10 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
   app.post<{ Body: FormBody }>('/policies', write, async (request, reply) => {
     const values = policyValues(request.body, await all((o) => s.apis.list(o)));
     try {
-      const created = await s.policies.create(actorOf(request), checked<PolicyCreateBody>(PolicyCreateBody, values));
+      const created = await s.policies.create(
+        actorOf(request),
+        checked<PolicyCreateBody>(request, PolicyCreateBody, values),
+      );
       flash(reply, 'success', `Policy "${created.name}" created.`);
       return reply.redirect(`/policies/${encodeURIComponent(created.id)}`);
     } catch (error) {
@@ -342,7 +345,7 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
       await s.policies.update(
         actorOf(request),
         policy.id,
-        checked<PolicyPatchBody>(PolicyPatchBody, { ...values, version: int(request.body, 'version') }),
+        checked<PolicyPatchBody>(request, PolicyPatchBody, { ...values, version: int(request.body, 'version') }),
       );
       flash(reply, 'success', `Policy "${values.name}" saved; every key that uses it changed at once.`);
       return reply.redirect(`/policies/${encodeURIComponent(policy.id)}`);
@@ -443,7 +446,7 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
     try {
       const created = await s.catalogue.create(
         actorOf(request),
-        checked<CatalogueCreateBody>(CatalogueCreateBody, entryBody(values)),
+        checked<CatalogueCreateBody>(request, CatalogueCreateBody, entryBody(values)),
       );
       flash(reply, 'success', `Catalogue entry "${created.name}" created (${created.visibility}).`);
       return reply.redirect(`/catalogue/${encodeURIComponent(created.id)}`);
@@ -467,7 +470,7 @@ export function registerConfigPages(app: FastifyInstance, deps: UiDeps): void {
       await s.catalogue.update(
         actorOf(request),
         entry.id,
-        checked<CataloguePatchBody>(CataloguePatchBody, {
+        checked<CataloguePatchBody>(request, CataloguePatchBody, {
           ...entryBody(values),
           version: int(request.body, 'version'),
         }),

@@ -287,7 +287,10 @@ export function registerInsightPages(app: FastifyInstance, deps: UiDeps): void {
       active: true,
     };
     try {
-      const created = await s.webhooks.create(actorOf(request), checked<WebhookCreateBody>(WebhookCreateBody, values));
+      const created = await s.webhooks.create(
+        actorOf(request),
+        checked<WebhookCreateBody>(request, WebhookCreateBody, values),
+      );
       // The signing secret is shown in this response only.
       return webhooksPage(request, reply, { created });
     } catch (error) {
@@ -345,7 +348,7 @@ export function registerInsightPages(app: FastifyInstance, deps: UiDeps): void {
         await s.webhooks.update(
           actorOf(request),
           request.params.id,
-          checked<WebhookPatchBody>(WebhookPatchBody, {
+          checked<WebhookPatchBody>(request, WebhookPatchBody, {
             url: text(request.body, 'url'),
             description: text(request.body, 'description'),
             events: list(request.body, 'events'),

@@ -238,6 +238,7 @@ export function registerPeoplePages(app: FastifyInstance, deps: UiDeps): void {
     const dev = await s.developers.get(request.params.id);
     try {
       const body = checked<KeyIssueBody>(
+        request,
         KeyIssueBody,
         compact({
           developer_id: dev.id,
@@ -355,6 +356,7 @@ export function registerPeoplePages(app: FastifyInstance, deps: UiDeps): void {
     }
     try {
       const body = checked<KeyPatchBody>(
+        request,
         KeyPatchBody,
         compact({
           name: text(request.body, 'name') || undefined,

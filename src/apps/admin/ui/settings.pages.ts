@@ -93,7 +93,7 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
         menus_text: menusText,
         ...rest
       } = values;
-      const patch = checked<SettingsPatchBody>(SettingsPatchBody, {
+      const patch = checked<SettingsPatchBody>(request, SettingsPatchBody, {
         ...rest,
         signup_fields: textToFields(fieldsText, 'signup_fields'),
         default_key_request_fields: textToFields(requestFieldsText, 'default_key_request_fields'),
@@ -156,7 +156,7 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
   app.post<{ Body: FormBody }>('/pages', write, async (request, reply) => {
     const values = pageValues(request.body);
     try {
-      const created = await pages.create(actorOf(request), checked<PageCreateBody>(PageCreateBody, values));
+      const created = await pages.create(actorOf(request), checked<PageCreateBody>(request, PageCreateBody, values));
       flash(reply, 'success', `Page "${created.title}" created.`);
       return reply.redirect(`/pages/${encodeURIComponent(created.id)}`);
     } catch (error) {
@@ -173,7 +173,7 @@ export function registerSettingsPages(app: FastifyInstance, deps: UiDeps): void 
     const page = await pages.get(request.params.id);
     const values = pageValues(request.body);
     try {
-      await pages.update(actorOf(request), page.id, checked<PagePatchBody>(PagePatchBody, values));
+      await pages.update(actorOf(request), page.id, checked<PagePatchBody>(request, PagePatchBody, values));
     } catch (error) {
       const p = problemsOf(error);
       if (p) return pageForm(request, reply, page, values, { errors: p.fields, error: p.message }, 400);

@@ -1,5 +1,4 @@
-import { Value } from '@sinclair/typebox/value';
-import { FormatRegistry, type TSchema } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Liquid } from 'liquidjs';
 import type { AdminRoleName } from '../../../modules/admins/index.js';
@@ -149,21 +148,15 @@ export function compact<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-// TypeBox's Value knows no string formats until they are registered (it refuses every value
-// of an unknown format); the REST routes validate with ajv-formats, so register the formats
-// the shared schemas use with the same meaning (RFC 3339 date-time with a time zone).
-const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:z|[+-]\d\d(?::?\d\d)?)$/i;
-if (!FormatRegistry.Has('date-time'))
-  FormatRegistry.Set('date-time', (value) => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)));
-
 /**
- * Checks a body built from a form against the same TypeBox schema the REST route
- * validates with, so both surfaces accept exactly the same input.
+ * Checks a body built from a form with the route's own validator compiler, against the
+ * same TypeBox schema the REST route validates with (same ajv, formats, coercion and
+ * defaults), so both surfaces accept exactly the same input.
  */
-export function checked<T>(schema: TSchema, body: unknown): T {
-  if (Value.Check(schema, body)) return body as T;
-  const issues = [...Value.Errors(schema, body)].map((e) => ({ instancePath: e.path, message: e.message }));
-  const problems = problemsFromAjv(issues);
+export function checked<T>(request: FastifyRequest, schema: TSchema, body: unknown): T {
+  const validate = request.compileValidationSchema(schema);
+  if (validate(body)) return body as T;
+  const problems = problemsFromAjv(validate.errors ?? []);
   const unique = problems.filter((p, i) => problems.findIndex((q) => q.field === p.field) === i);
   throw validationError(unique);
 }
