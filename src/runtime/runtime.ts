@@ -101,14 +101,16 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     kv = shared;
     const { bus, counters } = shared;
     const analyticsLogger = logger.child({ part: 'analytics' });
-    const analyticsWriter = createAnalyticsWriter({
+    const wants = (name: Config['services'][number]) => config.services.includes(name);
+    const analyticsWriter = (writer = createAnalyticsWriter({
       db: database.db,
       databaseUrl: config.database_url,
       nodeId,
       logger: analyticsLogger,
-    });
-    writer = analyticsWriter;
-    await analyticsWriter.open();
+    }));
+    // Only gateways record requests: boot their writer before they serve, so the thread's
+    // start does not compete with the first requests (other nodes open it on first use).
+    if (wants('gateway')) await analyticsWriter.open();
     const analytics = createAnalyticsRecorder({
       writer: analyticsWriter,
       bufferSize: config.analytics_buffer_size,
@@ -174,7 +176,6 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       return { ready: dbOk, database: dbOk ? 'ok' : 'unreachable', kv: shared.status() };
     };
 
-    const wants = (name: Config['services'][number]) => config.services.includes(name);
     const host = displayHost(config.host);
     let sampleUpstreamPort = 0;
     if (config.demo && (wants('worker') || wants('admin'))) {
