@@ -100,7 +100,7 @@ export async function createPortalApp(options: PortalAppOptions): Promise<Fastif
     web,
     connectOrigins: gatewayOrigin ? [gatewayOrigin] : [],
   });
-  const deps: PortalPageDeps & { publicGatewayUrl: string; usage: UsageService; hasDocsPage: boolean } = {
+  const deps: PortalPageDeps & { publicGatewayUrl: string; usage: UsageService } = {
     services,
     settings: w.settings,
     pages: w.pages,
@@ -114,7 +114,6 @@ export async function createPortalApp(options: PortalAppOptions): Promise<Fastif
     logger: options.logger,
     publicGatewayUrl: w.publicGatewayUrl,
     usage: w.usage,
-    hasDocsPage: true,
   };
 
   await app.register(async (html) => {

@@ -23,6 +23,11 @@ export function presentPolicy(policy: Policy): PolicyResponse {
   };
 }
 
+/** A count as people read it, with thousands separators: "10,000". */
+export function formatCount(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
 /** "100 requests per minute", "10,000 requests per month" — plain words for the portal. */
 export function describeRate(count: number, seconds: number): string {
   if (count <= 0) return 'unlimited';
@@ -35,7 +40,7 @@ export function describeRate(count: number, seconds: number): string {
     [60, 'minute'],
     [1, 'second'],
   ];
-  const n = count.toLocaleString('en-US');
+  const n = formatCount(count);
   for (const [size, name] of units) {
     if (seconds === size) return `${n} request${count === 1 ? '' : 's'} per ${name}`;
     if (seconds % size === 0 && seconds / size > 1)

@@ -26,16 +26,21 @@ export function entryView(entry: DeveloperCatalogueView) {
   return { ...entry, levels_text: levels.join(', '), url: `/catalogue/${encodeURIComponent(entry.slug)}` };
 }
 
+/** The entry's documentation page; with `consoleOnly`, only when it has a try-it console (Markdown has none). */
+export function docsUrl(
+  entry: Pick<DeveloperCatalogueView, 'slug' | 'documentation'>,
+  options: { consoleOnly?: boolean } = {},
+): string | null {
+  if (entry.documentation === null) return null;
+  if (options.consoleOnly && entry.documentation.format === 'markdown') return null;
+  return `/catalogue/${encodeURIComponent(entry.slug)}/docs`;
+}
+
 /** What a page showing a freshly created secret needs: the secret once, and a ready curl command. */
 export function secretView(
   key: KeyResponse,
   secret: string,
-  entry: {
-    name: string;
-    slug?: string;
-    documentation?: { format: string } | null;
-    apis: { name: string; gateway_url: string }[];
-  } | null,
+  entry: Pick<DeveloperCatalogueView, 'name' | 'slug' | 'apis' | 'documentation'> | null,
   gatewayUrl: string,
 ) {
   const target = entry?.apis[0]?.gateway_url ?? `${gatewayUrl.replace(/\/+$/, '')}/`;
@@ -45,19 +50,15 @@ export function secretView(
     entry_name: entry?.name ?? null,
     apis: entry?.apis ?? [],
     curl: curlCommand(secret, target),
-    // The page keeps the secret in the tab, so the docs console there is authorised with it
-    // (Markdown documentation has no console).
-    docs_url:
-      entry?.slug && entry.documentation && entry.documentation.format !== 'markdown'
-        ? `/catalogue/${encodeURIComponent(entry.slug)}/docs`
-        : null,
+    // The page keeps the secret in the tab, so the docs console there is authorised with it.
+    docs_url: entry ? docsUrl(entry, { consoleOnly: true }) : null,
   };
 }
 
 /** API catalogue, entry pages and the key request form (issue 4 §3–4). */
 export function registerCataloguePages(
   app: FastifyInstance,
-  deps: PortalPageDeps & { publicGatewayUrl: string; hasDocsPage: boolean },
+  deps: PortalPageDeps & { publicGatewayUrl: string },
 ): void {
   const { views, services } = deps;
 
@@ -92,11 +93,10 @@ export function registerCataloguePages(
         .filter((r) => r.catalogue_id === entry.id && r.status !== 'rejected')
         .map((r) => ({ status: r.status, key_name: r.key_name, key_id: r.key_id }));
     }
-    const showDocsLink = entry.documentation !== null && deps.hasDocsPage;
     return views.render(request, reply, 'entry', {
       title: entry.name,
       entry: entryView(entry),
-      docs_url: showDocsLink ? `/catalogue/${encodeURIComponent(entry.slug)}/docs` : null,
+      docs_url: docsUrl(entry),
       description_html: renderMarkdown(entry.long_description || entry.short_description),
       my_requests: mine,
       can_request: mine.length === 0 || entry.allow_multiple_keys,

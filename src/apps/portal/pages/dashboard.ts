@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { UsageService } from '../../../modules/keys/index.js';
-import { describeRate } from '../../../modules/policies/index.js';
+import { describeRate, formatCount } from '../../../modules/policies/index.js';
 import { requireDeveloper, type PortalPageDeps } from './deps.js';
 
 const RANGES = {
@@ -9,11 +9,6 @@ const RANGES = {
   '30d': { label: 'Last 30 days', ms: 30 * 86_400_000, resolution: 'day' },
 } as const;
 type RangeName = keyof typeof RANGES;
-
-/** Counts as people read them: 9,999 like the plan's "10,000 requests per month". */
-function count(value: number): string {
-  return value.toLocaleString('en-US');
-}
 
 function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? '–' : `${Math.round(value)} ms`;
@@ -71,11 +66,11 @@ export function registerDashboardPages(app: FastifyInstance, deps: PortalPageDep
         limits: usage.limits.map((l) => ({
           key_name: names.get(l.key_id) ?? l.key_id,
           rate_text: l.rate_limit ? describeRate(l.rate_limit.limit, l.rate_limit.per) : 'no rate limit',
-          rate_remaining: l.rate_limit ? count(l.rate_limit.remaining) : null,
+          rate_remaining: l.rate_limit ? formatCount(l.rate_limit.remaining) : null,
           quota: l.quota && {
-            max: count(l.quota.max),
-            used: count(l.quota.used),
-            remaining: count(l.quota.remaining),
+            max: formatCount(l.quota.max),
+            used: formatCount(l.quota.used),
+            remaining: formatCount(l.quota.remaining),
             percent: l.quota.max > 0 ? Math.min(100, Math.round((l.quota.used / l.quota.max) * 100)) : 0,
             text: describeRate(l.quota.max, l.quota.renewal_rate),
             resets_at: l.quota.resets_at,

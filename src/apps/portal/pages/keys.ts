@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DeveloperCatalogueView } from '../../../modules/catalogue/index.js';
-import { describeRate } from '../../../modules/policies/index.js';
+import { describeRate, formatCount } from '../../../modules/policies/index.js';
 import { requireDeveloper, type PortalPageDeps } from './deps.js';
 import { secretView } from './catalogue.js';
 
@@ -38,7 +38,7 @@ export function registerKeyPages(app: FastifyInstance, deps: PortalPageDeps & { 
         entry_url: entry ? `/catalogue/${encodeURIComponent(entry.slug)}` : null,
         rate_text: limits?.rate_limit ? describeRate(limits.rate_limit.limit, limits.rate_limit.per) : 'no rate limit',
         quota_text: limits?.quota ? describeRate(limits.quota.max, limits.quota.renewal_rate) : 'no quota',
-        quota_remaining: limits?.quota ? limits.quota.remaining.toLocaleString('en-US') : null,
+        quota_remaining: limits?.quota ? formatCount(limits.quota.remaining) : null,
         can_reveal: key.status === 'active' && !key.has_secret,
         can_roll: key.status === 'active' && key.has_secret,
         can_revoke: key.status !== 'revoked',
