@@ -8,7 +8,6 @@ import { registerAnalyticsRoutes } from './routes/analytics.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerPageRoutes } from './routes/pages.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
-import { registerLoginThrottle } from './login-throttle.js';
 import { registerAdminUi } from './ui/index.js';
 import { docsUploader } from './ui/docs-upload.js';
 import { createLoginThrottle } from '../../modules/login-throttle/index.js';
@@ -37,7 +36,6 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
     request.admin = token ? await services.admins.fromToken(token) : null;
   });
   const throttle = createLoginThrottle({ db: services.ctx.db, clock: services.ctx.clock });
-  registerLoginThrottle(app, throttle);
 
   await app.register(swagger, {
     openapi: {
@@ -55,7 +53,7 @@ export async function createAdminApp(options: AdminAppOptions): Promise<FastifyI
 
   await app.register(
     async (api) => {
-      registerAdminRoutes(api, services);
+      registerAdminRoutes(api, services, throttle);
       registerAnalyticsRoutes(api, services);
       await registerDocsRoutes(api, services.docs);
       registerPageRoutes(api, services.ctx);

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import type { LoginThrottle } from '../../../modules/login-throttle/index.js';
+import { loginThrottleHooks } from '../login-throttle.js';
 import type { FastifyInstance } from 'fastify';
 import { AdminCreateBody, AdminResponse, AdminTokenCreateBody } from '../../../modules/admins/index.js';
 import { ApiCreateBody, ApiPatchBody, ApiResponse } from '../../../modules/apis/index.js';
@@ -20,7 +22,7 @@ const LoginBody = Type.Object(
 );
 const TokenResponse = Type.Object({ token: Type.String(), expires_at: Type.Union([Type.String(), Type.Null()]) });
 
-export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): void {
+export function registerAdminRoutes(app: FastifyInstance, s: AdminServices, throttle: LoginThrottle): void {
   const read = requireRole('viewer');
   const write = requireRole('admin');
   const owner = requireRole('owner');
@@ -28,7 +30,10 @@ export function registerAdminRoutes(app: FastifyInstance, s: AdminServices): voi
   // --- auth ---------------------------------------------------------------
   app.post<{ Body: { email: string; password: string } }>(
     '/auth/tokens',
-    { schema: { tags: ['auth'], security: [], body: LoginBody, response: { 201: TokenResponse, ...ERRORS } } },
+    {
+      ...loginThrottleHooks(throttle),
+      schema: { tags: ['auth'], security: [], body: LoginBody, response: { 201: TokenResponse, ...ERRORS } },
+    },
     async (request, reply) => {
       const admin = await s.admins.authenticate(request.body.email, request.body.password);
       const ttl = s.admins.sessionTtlMs();
