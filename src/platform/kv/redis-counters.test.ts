@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import type { CounterStore, RateLimit } from './counters.js';
@@ -23,17 +23,12 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
  * set, as .ci/run does) or with TEST_REDIS_URL, an unreachable Redis fails the suite.
  */
 async function redisAnswers(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
-  });
+  const probe = connectRedis(parseRedisUrl(url), { name: 'gatehouse-test-probe' });
+  try {
+    return await waitReady(probe, 500);
+  } finally {
+    probe.disconnect();
+  }
 }
 const required = Boolean(process.env.CI) || process.env.TEST_REDIS_URL !== undefined;
 const skip =
