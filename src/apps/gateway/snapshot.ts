@@ -3,12 +3,12 @@ import { apiFromRow, apisRepository, type Api } from '../../modules/apis/index.j
 import { developersRepository } from '../../modules/developers/index.js';
 import {
   apiRateLimit,
-  keyFromRow,
   keyQuotaLimit,
   keyRateLimit,
   keysRepository,
-  type KeysTable,
+  type GatewayKeyRow,
 } from '../../modules/keys/index.js';
+import { fromDbJson } from '../../platform/db/index.js';
 import {
   mergePolicies,
   policiesRepository,
@@ -106,7 +106,7 @@ export interface Snapshot {
 export interface SnapshotSource {
   apis: Api[];
   policies: Policy[];
-  keys: KeysTable[];
+  keys: GatewayKeyRow[];
   inactiveDeveloperIds: string[];
 }
 
@@ -254,12 +254,12 @@ function keyStatus(status: string): KeyGrant['status'] {
 
 /** Compiles one key row into its grant, using the snapshot's policies, APIs and developers. */
 export function compileGrant(
-  row: KeysTable,
+  row: GatewayKeyRow,
   snapshot: Pick<Snapshot, 'policies' | 'apis' | 'inactiveDevelopers' | 'ruleCache'>,
   options: CompileOptions,
 ): KeyGrant {
-  const key = keyFromRow(row);
-  const policyIds = [...new Set(key.policyIds)].sort();
+  const developerId = row.developer_id;
+  const policyIds = [...new Set(fromDbJson<string[]>(row.policy_ids, []))].sort();
   const cacheKey = policyIds.join(',');
   let shared = snapshot.ruleCache.get(cacheKey);
   if (!shared) {
@@ -269,13 +269,13 @@ export function compileGrant(
     snapshot.ruleCache.set(cacheKey, shared);
   }
   const { merged } = shared;
-  const quota = keyQuotaLimit(key.id, merged);
+  const quota = keyQuotaLimit(row.id, merged);
   return new CompiledGrant(
-    key.id,
-    key.developerId ?? '',
-    keyStatus(key.status),
-    key.developerId === null || !snapshot.inactiveDevelopers.has(key.developerId),
-    key.expiresAt,
+    row.id,
+    developerId ?? '',
+    keyStatus(row.status),
+    developerId === null || !snapshot.inactiveDevelopers.has(developerId),
+    row.expires_at,
     merged,
     quota ? Math.ceil(quota.periodMs / 1000) : 0,
     shared.rules,
@@ -284,7 +284,7 @@ export function compileGrant(
 }
 
 /** Turns a key row found by hash into the entry for that hash (null when the hash no longer admits). */
-export function entryFor(row: KeysTable, hash: string, grant: KeyGrant): KeyEntry | null {
+export function entryFor(row: GatewayKeyRow, hash: string, grant: KeyGrant): KeyEntry | null {
   if (row.hash === hash) return { grant, validUntil: Infinity };
   if (row.previous_hash === hash && row.previous_hash_expires_at !== null)
     return { grant, validUntil: row.previous_hash_expires_at };

@@ -1,5 +1,5 @@
 export { keysRepository } from './keys.repository.js';
-export { keyFromRow, type Key, type KeyStatus, type KeysTable } from './keys.table.js';
+export { keyFromRow, type GatewayKeyRow, type Key, type KeyStatus, type KeysTable } from './keys.table.js';
 export {
   createKeysService,
   issueKey,

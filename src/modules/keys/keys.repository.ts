@@ -1,7 +1,7 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Executor } from '../database.js';
 import { updateVersioned } from '../versioned.js';
-import type { KeysTable } from './keys.table.js';
+import { GATEWAY_KEY_COLUMNS, type GatewayKeyRow, type KeysTable } from './keys.table.js';
 
 export interface KeyListFilter {
   developerId?: string;
@@ -59,10 +59,11 @@ export const keysRepository = {
   },
 
   /** Every key the gateway may admit (not revoked, with a secret). */
-  async listLive(db: Executor): Promise<KeysTable[]> {
+  /** Keys that can still admit a request, with the gateway's columns only. */
+  async listLive(db: Executor): Promise<GatewayKeyRow[]> {
     return db
       .selectFrom('keys')
-      .selectAll()
+      .select(GATEWAY_KEY_COLUMNS)
       .where('status', '!=', 'revoked')
       .where('hash', 'is not', null)
       .orderBy('id')
