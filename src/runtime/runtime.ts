@@ -102,17 +102,17 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     const { bus, counters } = shared;
     const analyticsLogger = logger.child({ part: 'analytics' });
     const wants = (name: Config['services'][number]) => config.services.includes(name);
-    const analyticsWriter = (writer = createAnalyticsWriter({
+    writer = createAnalyticsWriter({
       db: database.db,
       databaseUrl: config.database_url,
       nodeId,
       logger: analyticsLogger,
-    }));
+    });
     // Only gateways record requests: boot their writer before they serve, so the thread's
     // start does not compete with the first requests (other nodes open it on first use).
-    if (wants('gateway')) await analyticsWriter.open();
+    if (wants('gateway')) await writer.open();
     const analytics = createAnalyticsRecorder({
-      writer: analyticsWriter,
+      writer,
       bufferSize: config.analytics_buffer_size,
       flushMs: config.analytics_flush_ms,
       rawRetentionHours: config.analytics_raw_retention_hours,

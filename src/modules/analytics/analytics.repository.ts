@@ -284,20 +284,8 @@ export const analyticsRepository = {
   },
 
   /** Deletes at most `limit` chunks whose newest request is older than `before`; returns how many. */
-  async deleteChunksBefore(db: Executor, before: number, limit: number): Promise<number> {
-    const result = await db
-      .deleteFrom('analytics_record_chunks')
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('analytics_record_chunks')
-          .select('id')
-          .where('last_at', '<', before)
-          .orderBy('last_at')
-          .orderBy('id')
-          .limit(limit),
-      )
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteChunksBefore(db: Executor, before: number, limit: number): Promise<number> {
+    return deleteOldest(db, 'analytics_record_chunks', 'last_at', before, limit);
   },
 
   /** Sums per bucket (and per group column, when given), histograms summed in the database. */
@@ -395,20 +383,8 @@ export const analyticsRepository = {
   },
 
   /** Deletes at most `limit` raw records older than `before`; returns how many. */
-  async deleteRecordsBefore(db: Executor, before: number, limit: number): Promise<number> {
-    const result = await db
-      .deleteFrom('analytics_records')
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('analytics_records')
-          .select('id')
-          .where('at', '<', before)
-          .orderBy('at')
-          .orderBy('id')
-          .limit(limit),
-      )
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteRecordsBefore(db: Executor, before: number, limit: number): Promise<number> {
+    return deleteOldest(db, 'analytics_records', 'at', before, limit);
   },
 
   /** Oldest stored bucket of a resolution, or null. */
@@ -432,3 +408,21 @@ export const analyticsRepository = {
     return Number(result.numDeletedRows);
   },
 };
+
+/** Deletes at most `limit` rows of `table` whose `column` (a time) is before `before`, oldest first; returns how many. */
+async function deleteOldest(
+  db: Executor,
+  table: 'analytics_records' | 'analytics_record_chunks',
+  column: 'at' | 'last_at',
+  before: number,
+  limit: number,
+): Promise<number> {
+  const time = sql.ref(column);
+  const result = await db
+    .deleteFrom(table)
+    .where('id', 'in', (eb) =>
+      eb.selectFrom(table).select('id').where(time, '<', before).orderBy(time).orderBy('id').limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

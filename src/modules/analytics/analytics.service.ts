@@ -572,21 +572,23 @@ export async function pruneAnalytics(db: Executor, options: PruneOptions): Promi
   const result: PruneResult = { records: 0, record_chunks: 0, minute_rollups: 0 };
 
   const rawCutoff = options.now - Math.max(0, options.rawRetentionHours) * HOUR_MS;
-  for (let i = 0; i < maxBatches; i++) {
-    const deleted = await analyticsRepository.deleteRecordsBefore(db, rawCutoff, batchSize);
-    result.records += deleted;
-    if (deleted < batchSize) break;
-    await yieldToEventLoop();
-  }
-
+  /** Repeats a bounded delete until one deletes less than `batch` (or `maxBatches` ran), yielding between them. */
+  const inBatches = async (remove: (limit: number) => Promise<number>, batch: number): Promise<number> => {
+    let total = 0;
+    for (let i = 0; i < maxBatches; i++) {
+      const deleted = await remove(batch);
+      total += deleted;
+      if (deleted < batch) break;
+      await yieldToEventLoop();
+    }
+    return total;
+  };
+  result.records = await inBatches((limit) => analyticsRepository.deleteRecordsBefore(db, rawCutoff, limit), batchSize);
   // Chunks hold up to 500 records each: a tenth of the batch size per statement.
-  const chunkBatch = Math.max(1, Math.ceil(batchSize / 10));
-  for (let i = 0; i < maxBatches; i++) {
-    const deleted = await analyticsRepository.deleteChunksBefore(db, rawCutoff, chunkBatch);
-    result.record_chunks += deleted;
-    if (deleted < chunkBatch) break;
-    await yieldToEventLoop();
-  }
+  result.record_chunks = await inBatches(
+    (limit) => analyticsRepository.deleteChunksBefore(db, rawCutoff, limit),
+    Math.max(1, Math.ceil(batchSize / 10)),
+  );
 
   const rollupCutoff = alignDown(options.now - (options.minuteRetentionDays ?? 7) * DAY_MS, MINUTE_MS);
   for (let i = 0; i < maxBatches; i++) {
